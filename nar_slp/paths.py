@@ -1,0 +1,52 @@
+"""Where chapters read and write: everything lives under one run folder per preset.
+
+Chapters hand results to each other only through these files, so each notebook can be
+run on its own by papermill, in order::
+
+    runs/<preset>/
+        data/                    PT-format folder ({split}.skels/.text/.gloss/.files)
+        normaliser.json          fitted on the training split (01_data)
+        vae/                     pose VAE checkpoint: LGM + PGM (02_vae_pretraining)
+        students/<name>/         student checkpoints: kd, no_kd, no_bert (03_distill)
+        evaluators/tae/, slt/    FGD autoencoder and back-translation model (05)
+        outputs/<system>/        generated poses of each system, PT format (03, 04, 05)
+    results/<preset>/            tables (CSV + Markdown), committed for `default`
+    figures/                     curated figures, committed
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nar_slp
+
+
+def repo_root() -> Path:
+    """The checkout's root (the folder holding ``nar_slp/``)."""
+    return Path(nar_slp.__file__).resolve().parent.parent
+
+
+def run_dir(preset: str, override: str | Path | None = None) -> Path:
+    """``override`` if given (relative paths are taken from the repo root), else
+    ``runs/<preset>`` under the repo root."""
+    if override:
+        p = Path(override).expanduser()
+        return p if p.is_absolute() else repo_root() / p
+    return repo_root() / "runs" / preset
+
+
+def results_dir(preset: str) -> Path:
+    return repo_root() / "results" / preset
+
+
+def figures_dir() -> Path:
+    return repo_root() / "figures"
+
+
+def require(path: Path, chapter: str) -> Path:
+    """Stop with a message naming the chapter that writes ``path`` if it is missing."""
+    if not Path(path).exists():
+        raise FileNotFoundError(
+            f"{path} does not exist: run notebooks/{chapter} first (same PRESET/RUN_DIR)"
+        )
+    return Path(path)

@@ -1,0 +1,80 @@
+"""Run the numbered chapters in order with papermill (``make reproduce``).
+
+    python -m nar_slp.reproduce --preset default notebooks/01_data.ipynb ...
+
+Executed notebooks go to ``<run-dir>/notebooks/``. ``--in-place`` writes them back into
+``notebooks/`` instead (how the committed outputs are produced, at the ``default``
+preset, without injecting a parameters cell), with volatile metadata stripped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from nar_slp.config import PRESETS
+from nar_slp.paths import repo_root, run_dir
+
+
+def strip_volatile_metadata(path: Path) -> None:
+    """Drop papermill timings and kernel-specific metadata (nbstripout --keep-output)."""
+    nb = json.loads(path.read_text())
+    nb["metadata"].pop("papermill", None)
+    nb["metadata"].pop("widgets", None)
+    for cell in nb["cells"]:
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+        if cell.get("cell_type") == "code":
+            for out in cell.get("outputs", []):
+                out.get("metadata", {}).pop("execution", None)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--preset", default="default", choices=PRESETS)
+    parser.add_argument("--run-dir", default=None, help="default: runs/<preset>")
+    parser.add_argument("--data-dir", default=None, help="a PT folder (else bundled)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="write executed notebooks to notebooks/"
+    )
+    args = parser.parse_args(argv)
+
+    import papermill
+
+    os.environ.setdefault("NAR_SLP_PROGRESS", "0")
+    out_root = run_dir(args.preset, args.run_dir)
+    params: dict[str, object] = {}
+    if not args.in_place or args.preset != "default" or args.run_dir or args.data_dir:
+        params = {"PRESET": args.preset, "RUN_DIR": str(out_root)}
+        if args.data_dir:
+            params["DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if args.in_place and params:
+        parser.error("--in-place is only for the committed default run (no other options)")
+    for nb in args.notebooks:
+        if not nb.exists():
+            parser.error(f"notebook {nb} does not exist")
+        target = nb if args.in_place else out_root / "notebooks" / nb.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        print(f"[reproduce] {nb.name} -> {target}", flush=True)
+        papermill.execute_notebook(
+            str(nb),
+            str(target),
+            parameters=params,
+            cwd=str(repo_root() / "notebooks"),
+            kernel_name="python3",
+            progress_bar=False,
+        )
+        strip_volatile_metadata(target)
+        print(f"[reproduce] {nb.name} done in {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

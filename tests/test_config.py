@@ -1,0 +1,58 @@
+import pytest
+
+from nar_slp.config import PRESETS, config_from_dict, get_config, valid_keys
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_presets_build_and_round_trip(preset):
+    cfg = get_config(preset)
+    assert cfg.preset == preset
+    assert config_from_dict(cfg.to_dict()) == cfg
+
+
+def test_paper_preset_has_the_papers_hyper_parameters():
+    s = get_config("paper").student
+    assert (s.d_model, s.n_layers, s.n_heads, s.d_ff) == (768, 8, 8, 2048)
+    assert (s.dropout, s.lr, s.batch_size, s.epochs) == (0.1, 2e-4, 40, 500)
+    assert get_config("paper").vae.kl_weight == 1e-4
+    assert get_config("paper").eval.fgd_window == 34
+
+
+def test_overrides_in_both_spellings():
+    cfg = get_config("smoke", student__epochs=3, **{"vae.latent_dim": 4, "seed": 7})
+    assert (cfg.student.epochs, cfg.vae.latent_dim, cfg.seed) == (3, 4, 7)
+    assert get_config("smoke", vae__hidden=[8, 4]).vae.hidden == (8, 4)
+    assert get_config("smoke", vae__lr=1).vae.lr == 1.0
+
+
+def test_configs_are_frozen():
+    cfg = get_config("smoke")
+    with pytest.raises(AttributeError):
+        cfg.student.epochs = 5  # type: ignore[misc]
+
+
+def test_unknown_preset_lists_valid_ones():
+    with pytest.raises(ValueError, match="smoke, default, paper"):
+        get_config("huge")
+
+
+@pytest.mark.parametrize("key", ["student__nope", "nope", "model.d_model"])
+def test_unknown_key_lists_valid_keys(key):
+    with pytest.raises(KeyError, match="valid keys"):
+        get_config("default", **{key: 1})
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [("student__epochs", "3"), ("student__epochs", 2.5), ("student__use_kd", 1),
+     ("vae__hidden", (1, 2, 3)), ("data__data_dir", 3)],
+)
+def test_wrong_types_are_rejected_with_the_expected_type(key, value):
+    with pytest.raises(TypeError, match="expects"):
+        get_config("default", **{key: value})
+
+
+def test_valid_keys_cover_every_section():
+    keys = valid_keys()
+    for section in ("corpus", "data", "vae", "student", "eval"):
+        assert any(k.startswith(section + ".") for k in keys)

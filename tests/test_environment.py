@@ -1,0 +1,38 @@
+"""The conda environment and the pip package describe the same dependencies."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject() -> dict[str, str]:
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {_name(d): d for d in deps}
+
+
+def _environment() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    return {_name(d): d for d in pip if not d.startswith("-e")}
+
+
+def test_environment_and_pyproject_list_the_same_packages():
+    assert set(_pyproject()) == set(_environment())
+
+
+def test_torch_is_pinned_in_environment_and_makefile():
+    assert _environment()["torch"].replace(" ", "") == "torch==2.13.0"
+    assert "torch==2.13.0" in (ROOT / "Makefile").read_text()
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "make test" in (ROOT / "README.md").read_text()
