@@ -2,7 +2,7 @@
 
 Presets
 -------
-``smoke``    CI-fast: tiny corpus, tiny models, the whole pipeline in a couple of minutes.
+``smoke``    CI-fast: tiny corpus, tiny models, the whole pipeline in minutes.
 ``default``  the bundled corpus at a CPU-sized scale; ``make reproduce`` fits in about
              20 minutes on 2 cores.
 ``paper``    the paper's hyper-parameters (§4.2) for PHOENIX-2014T on a GPU: d 768,
@@ -79,7 +79,7 @@ class VAEConfig:
 
 @dataclass(frozen=True)
 class StudentConfig:
-    """The student (the paper's LLM, §3.3): text encoder, length regulator, NAR decoder."""
+    """The student (the paper's LLM, §3.3): text encoder, length regulator, decoder."""
 
     text_encoder: str = OFFLINE_TEXT_ENCODER  # HF name | local path | "scratch"
     finetune_encoder: bool = False  # the paper does not say; frozen outputs are cached
@@ -277,7 +277,9 @@ def get_config(preset: str = "default", **overrides: Any) -> Config:
     16
     """
     if preset not in _BUILDERS:
-        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+        raise ValueError(
+            f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}"
+        )
     cfg = _BUILDERS[preset]()
     per_section: dict[str, dict[str, Any]] = {}
     top: dict[str, Any] = {}

@@ -21,7 +21,7 @@ from nar_slp.paths import repo_root, run_dir
 
 
 def strip_volatile_metadata(path: Path) -> None:
-    """Drop papermill timings and kernel-specific metadata (nbstripout --keep-output)."""
+    """Drop papermill timings and kernel metadata (like nbstripout --keep-output)."""
     nb = json.loads(path.read_text())
     nb["metadata"].pop("papermill", None)
     nb["metadata"].pop("widgets", None)
@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_dir:
             params["DATA_DIR"] = str(Path(args.data_dir).resolve())
     if args.in_place and params:
-        parser.error("--in-place is only for the committed default run (no other options)")
+        parser.error(
+            "--in-place is only for the committed default run (no other options)"
+        )
     for nb in args.notebooks:
         if not nb.exists():
             parser.error(f"notebook {nb} does not exist")
@@ -72,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar=False,
         )
         strip_volatile_metadata(target)
-        print(f"[reproduce] {nb.name} done in {time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"[reproduce] {nb.name} done in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
     return 0
 
 

@@ -44,8 +44,13 @@ def test_unknown_key_lists_valid_keys(key):
 
 @pytest.mark.parametrize(
     "key,value",
-    [("student__epochs", "3"), ("student__epochs", 2.5), ("student__use_kd", 1),
-     ("vae__hidden", (1, 2, 3)), ("data__data_dir", 3)],
+    [
+        ("student__epochs", "3"),
+        ("student__epochs", 2.5),
+        ("student__use_kd", 1),
+        ("vae__hidden", (1, 2, 3)),
+        ("data__data_dir", 3),
+    ],
 )
 def test_wrong_types_are_rejected_with_the_expected_type(key, value):
     with pytest.raises(TypeError, match="expects"):

@@ -1,20 +1,26 @@
 """The conda environment and the pip package describe the same dependencies."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+    return (
+        re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0]
+        .lower()
+        .replace("_", "-")
+    )
 
 
 def _pyproject() -> dict[str, str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
     return {_name(d): d for d in deps}
 
 

@@ -1,0 +1,1 @@
+"""Data: the PT text format, the bundled procedural corpus, normalisation, datasets."""

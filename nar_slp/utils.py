@@ -1,0 +1,141 @@
+"""Helpers shared by every chapter: seeding, device choice, autocast, progress bars."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+MIXED_PRECISION = ("bf16", "fp16", "no")
+
+# NAR_SLP_PROGRESS=0 silences progress bars everywhere (committed notebook outputs must
+# not carry them); =1 forces them on even when stderr is not a terminal.
+PROGRESS_ENV = "NAR_SLP_PROGRESS"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy's global generator and torch (CPU and CUDA).
+
+    Deterministic algorithms are not switched on: results are reproducible for a
+    given machine and thread count, which is what the chapters rely on. Code that
+    must be bit-exact across resumption (e.g. the VAE trainer) uses its own
+    ``torch.Generator`` seeded per epoch instead of the global state.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
+    seed = int(seed)
+    random.seed(seed)
+    # NumPy's legacy global seed must fit in 32 bits.
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def pick_device(name: str | torch.device = "auto") -> torch.device:
+    """The torch device to run on.
+
+    ``"auto"`` picks ``cuda`` when a GPU is visible, else ``cpu``. Any other name is
+    parsed by torch (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``); an unparsable
+    name, or a CUDA/MPS device that is not available here, raises ``ValueError``.
+    """
+    if isinstance(name, torch.device):
+        device = name
+    elif not isinstance(name, str):
+        raise TypeError(f"device must be a str or torch.device, got {name!r}")
+    elif name.strip().lower() == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    else:
+        try:
+            device = torch.device(name.strip())
+        except RuntimeError as err:
+            raise ValueError(
+                f"device={name!r} is not a device name; use 'auto', 'cpu', 'cuda' "
+                "or 'cuda:<index>'"
+            ) from err
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={name!r} asks for CUDA but no GPU is visible; "
+                "use 'auto' or 'cpu'"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={name!r}: only {torch.cuda.device_count()} CUDA device(s) "
+                "are visible"
+            )
+    elif device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"device={name!r} asks for MPS, which is not available")
+    elif device.type != "cpu":
+        raise ValueError(
+            f"device={name!r} has unsupported type {device.type!r}; "
+            "use 'auto', 'cpu', 'cuda' or 'mps'"
+        )
+    return device
+
+
+def autocast_context(
+    device: str | torch.device, mixed_precision: str = "bf16"
+) -> contextlib.AbstractContextManager[Any]:
+    """A context manager for mixed-precision forward passes.
+
+    On CUDA, ``"bf16"``/``"fp16"`` run matmuls in bfloat16/float16 via
+    ``torch.autocast``; ``"no"`` keeps float32. On CPU (and MPS) this is always a
+    ``nullcontext``: CPU runs are float32 so that CPU results are reproducible and
+    comparable across presets. ``"fp16"`` needs a ``torch.amp.GradScaler`` in the
+    training loop; ``"bf16"`` does not.
+    """
+    if mixed_precision not in MIXED_PRECISION:
+        raise ValueError(
+            f"mixed_precision={mixed_precision!r} is not one of "
+            f"{', '.join(MIXED_PRECISION)}"
+        )
+    device = torch.device(device) if isinstance(device, str) else device
+    if device.type != "cuda" or mixed_precision == "no":
+        return contextlib.nullcontext()
+    if mixed_precision == "bf16" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            "mixed_precision='bf16' but this GPU does not support bfloat16; "
+            "use 'fp16' or 'no'"
+        )
+    dtype = torch.bfloat16 if mixed_precision == "bf16" else torch.float16
+    return torch.autocast(device_type="cuda", dtype=dtype)
+
+
+def progress_enabled(enabled: bool = True) -> bool:
+    """Whether a progress bar should be drawn (see :func:`quiet_progress`)."""
+    if not enabled:
+        return False
+    env = os.environ.get(PROGRESS_ENV, "").strip()
+    if env == "0":
+        return False
+    if env == "1":
+        return True
+    stream = sys.stderr
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def quiet_progress(
+    iterable: Iterable[T], enabled: bool = True, **tqdm_kwargs: Any
+) -> Iterator[T] | Iterable[T]:
+    """``tqdm(iterable)`` when a progress bar is wanted, else ``iterable`` unchanged.
+
+    Bars are drawn only when ``enabled`` and stderr is a terminal; setting the
+    environment variable ``NAR_SLP_PROGRESS=0`` turns them off (papermill runs and
+    committed notebook outputs), ``NAR_SLP_PROGRESS=1`` forces them on.
+    """
+    if not progress_enabled(enabled):
+        return iterable
+    from tqdm.auto import tqdm
+
+    tqdm_kwargs.setdefault("leave", False)
+    tqdm_kwargs.setdefault("dynamic_ncols", True)
+    return tqdm(iterable, **tqdm_kwargs)
