@@ -1,0 +1,78 @@
+"""The data hand-over between chapters: ``01_data`` records where the poses are and
+fits the normaliser; later chapters call :func:`load_run_data`.
+
+``<run>/dataset.json`` names the PT folder (the bundled corpus under ``<run>/data`` or
+the user's own PHOENIX folder) and ``<run>/normaliser.json`` holds the fitted
+normaliser.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from nar_slp.config import Config
+from nar_slp.data.normaliser import Normaliser
+from nar_slp.data.pt_format import SPLITS, SignSequence, read_split
+from nar_slp.paths import require
+
+DATASET_FILE = "dataset.json"
+NORMALISER_FILE = "normaliser.json"
+
+
+@dataclass
+class RunData:
+    data_dir: Path
+    splits: dict[str, list[SignSequence]]
+    normaliser: Normaliser
+    source: str  # "bundled" | "external"
+
+    def poses(self, split: str) -> list:
+        return [s.poses for s in self.splits[split]]
+
+
+def prepare_data(cfg: Config, run: Path, data_dir: str | Path | None = None) -> Path:
+    """Generate the bundled corpus into ``run/data`` (``data_dir`` None) or record the
+    user's PT folder, then write ``run/dataset.json``. Returns the PT folder."""
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    if data_dir is None:
+        from nar_slp.data.corpus import generate_corpus
+
+        folder = run / "data"
+        generate_corpus(cfg.corpus, folder)
+        source = "bundled"
+    else:
+        folder = Path(data_dir).expanduser().resolve()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"DATA_DIR {folder} is not a folder")
+        source = "external"
+    # Inside the run folder the path is stored relative, so the run can be moved.
+    stored = folder.relative_to(run) if folder.is_relative_to(run) else folder
+    record = {
+        "data_dir": str(stored),
+        "source": source,
+        "with_counter": cfg.data.with_counter,
+        "preset": cfg.preset,
+    }
+    (run / DATASET_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    return folder
+
+
+def read_run_splits(run: Path) -> tuple[Path, dict[str, list[SignSequence]], str]:
+    record = json.loads(require(Path(run) / DATASET_FILE, "01_data.ipynb").read_text())
+    folder = Path(record["data_dir"])
+    if not folder.is_absolute():
+        folder = Path(run) / folder
+    splits = {
+        s: read_split(folder, s, with_counter=record["with_counter"]) for s in SPLITS
+    }
+    return folder, splits, record["source"]
+
+
+def load_run_data(run: Path) -> RunData:
+    """Everything a later chapter needs: splits and the fitted normaliser."""
+    folder, splits, source = read_run_splits(run)
+    normaliser = Normaliser.load(require(Path(run) / NORMALISER_FILE, "01_data.ipynb"))
+    return RunData(folder, splits, normaliser, source)

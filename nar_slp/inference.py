@@ -1,0 +1,86 @@
+"""Text -> sign poses with a trained student and the VAE's decoder (the PGM).
+
+The student predicts each sequence's length with its regulator (Eq. 3) and all latent
+frames in parallel (Eq. 4-6); the PGM decodes every latent frame to a normalised pose,
+and the normaliser maps it back to the dataset's original coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from nar_slp.models.student import TextToLatentStudent
+from nar_slp.skeleton import NUM_JOINTS
+
+
+@dataclass
+class Generation:
+    """poses: one (T_i, J, K) float32 array per text, original coordinates;
+    lengths: (N,) int64 frame counts T_i."""
+
+    poses: list[np.ndarray]
+    lengths: np.ndarray
+
+
+@torch.no_grad()
+def generate(
+    model: TextToLatentStudent,
+    vae: nn.Module,
+    normaliser,
+    texts: list[str],
+    batch_size: int = 32,
+    device: str | torch.device | None = None,
+    n_frames: Sequence[int] | np.ndarray | torch.Tensor | None = None,
+) -> Generation:
+    """Generate a pose sequence for every text, in order.
+
+    Args:
+        model: the trained student (its ``input_kind`` says whether ``texts`` should
+            be spoken text or glosses).
+        vae: the pose VAE; ``vae.decode`` (the PGM) maps (..., Z) to (..., F) in (0, 1).
+        normaliser: the ``Normaliser`` the data was scaled with; ``inverse`` maps
+            normalised poses back to the dataset's coordinates.
+        texts: N input strings.
+        batch_size: texts per forward pass.
+        device: where to run; default the model's device (the VAE is moved there).
+        n_frames: optional N lengths to force (e.g. the ground-truth lengths);
+            default the regulator's predictions.
+    """
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, not a single string")
+    texts = list(texts)
+    if batch_size < 1:
+        raise ValueError(f"batch_size={batch_size} must be >= 1")
+    if n_frames is not None:
+        n_frames = torch.as_tensor(np.asarray(n_frames), dtype=torch.long)
+        if n_frames.shape != (len(texts),):
+            raise ValueError(
+                f"n_frames has shape {tuple(n_frames.shape)}; expected ({len(texts)},)"
+            )
+    device = torch.device(device) if device is not None else model.device
+    model_mode, vae_mode = model.training, vae.training
+    model.to(device).eval()
+    vae.to(device).eval()
+    poses: list[np.ndarray] = []
+    lengths: list[int] = []
+    try:
+        for start in range(0, len(texts), batch_size):
+            chunk = texts[start : start + batch_size]
+            forced = None if n_frames is None else n_frames[start : start + batch_size]
+            out = model(chunk, n_frames=forced)
+            x = vae.decode(out.z_lang).float()  # (B, T, F)
+            b, t, f = x.shape
+            x = x.reshape(b, t, NUM_JOINTS, f // NUM_JOINTS).cpu().numpy()  # (B,T,J,K)
+            for i, n in enumerate(out.n_frames.tolist()):
+                pose = normaliser.inverse(x[i, :n])  # (T_i, J, K)
+                poses.append(np.asarray(pose, dtype=np.float32))
+                lengths.append(int(n))
+    finally:
+        model.train(model_mode)
+        vae.train(vae_mode)
+    return Generation(poses=poses, lengths=np.asarray(lengths, dtype=np.int64))

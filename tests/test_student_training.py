@@ -1,0 +1,194 @@
+"""Student training loop: history, checkpoints, exact resumption, loading, G2P mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nar_slp.config import get_config
+from nar_slp.data.dataset import PoseTextDataset
+from nar_slp.data.normaliser import Normaliser
+from nar_slp.data.pt_format import SignSequence
+from nar_slp.models.pose_vae import PoseVAE
+from nar_slp.models.student import build_student
+from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
+from nar_slp.training.checkpoint import load_checkpoint
+from nar_slp.training.student_trainer import load_student, train_student
+
+T_MAX = 16
+SENTENCES = [
+    "the sun is warm today",
+    "rain in the north",
+    "on tuesday it is mostly friendly",
+    "strong wind and cold night",
+    "snow in the east tomorrow",
+    "thicker clouds with little rain",
+]
+HISTORY_KEYS = {
+    "epoch",
+    "train_total",
+    "train_pose",
+    "train_distil",
+    "train_length",
+    "dev_pose",
+    "dev_distil",
+    "dev_length",
+    "dev_duracc",
+    "seconds",
+}
+
+
+def _cfg(tiny_bert_dir, **overrides):
+    base = {
+        "student.text_encoder": str(tiny_bert_dir),
+        "data.max_frames": T_MAX,
+        "vae.latent_dim": 8,
+        "vae.hidden": (16, 16),
+        "student.batch_size": 4,
+        "student.epochs": 2,
+        "student.lr": 2e-3,
+    }
+    return get_config("smoke", **{**base, **overrides})
+
+
+def _sequences(n: int, seed: int) -> list[SignSequence]:
+    rng = np.random.default_rng(seed)
+    return [
+        SignSequence(
+            name=f"seq{seed}_{i}",
+            text=SENTENCES[i % len(SENTENCES)],
+            gloss=SENTENCES[i % len(SENTENCES)].upper(),
+            poses=rng.normal(
+                0, 1, (int(rng.integers(3, T_MAX)), NUM_JOINTS, NUM_COORDS)
+            ).astype(np.float32),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def data():
+    train, dev = _sequences(10, 0), _sequences(4, 1)
+    normaliser = Normaliser.fit([s.poses for s in train])
+    with pytest.warns(UserWarning):  # dev values outside the train range get clipped
+        dev_set = PoseTextDataset(dev, normaliser, max_frames=T_MAX)
+    return PoseTextDataset(train, normaliser, max_frames=T_MAX), dev_set
+
+
+def _vae(cfg) -> PoseVAE:
+    torch.manual_seed(123)
+    return PoseVAE(cfg.vae)
+
+
+def _train(cfg, data, out_dir, **kwargs):
+    train_set, dev_set = data
+    return train_student(
+        cfg, train_set, dev_set, _vae(cfg), out_dir, device="cpu", log=None, **kwargs
+    )
+
+
+@pytest.mark.parametrize("finetune", [False, True])
+def test_resume_equals_uninterrupted(tiny_bert_dir, data, tmp_path, finetune):
+    cfg2 = _cfg(tiny_bert_dir, **{"student.finetune_encoder": finetune})
+    cfg1 = _cfg(
+        tiny_bert_dir, **{"student.finetune_encoder": finetune, "student.epochs": 1}
+    )
+    full = _train(cfg2, data, tmp_path / "full")
+    first = _train(cfg1, data, tmp_path / "split")
+    lines: list[str] = []
+    train_set, dev_set = data
+    resumed = train_student(
+        cfg2,
+        train_set,
+        dev_set,
+        _vae(cfg2),
+        tmp_path / "split",
+        "cpu",
+        log=lines.append,
+    )
+
+    # only epoch 2 was trained; epoch 1 came from the checkpoint
+    assert "resumed" in lines[0] and "after epoch 1" in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("student epoch 2/2")
+    assert resumed.history[0] == first.history[0]
+    assert [row["epoch"] for row in resumed.history] == [1, 2]
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    # and training really moved the weights away from the seeded initialisation
+    torch.manual_seed(cfg2.seed)
+    initial = build_student(cfg2).state_dict()
+    assert not torch.equal(initial["decoder.out.weight"], a["decoder.out.weight"])
+    for key in ("train_total", "dev_pose", "dev_duracc"):
+        assert full.history[-1][key] == resumed.history[-1][key]
+
+
+def test_history_checkpoint_and_load(tiny_bert_dir, data, tmp_path):
+    cfg = _cfg(tiny_bert_dir)
+    result = _train(cfg, data, tmp_path)
+    assert len(result.history) == 2
+    for row in result.history:
+        assert set(row) == HISTORY_KEYS
+        assert 0.0 <= row["dev_duracc"] <= 1.0
+        assert np.isfinite([row[k] for k in HISTORY_KEYS - {"epoch"}]).all()
+    assert result.history[-1]["train_total"] < result.history[0]["train_total"]
+
+    ckpt = load_checkpoint(tmp_path)
+    assert ckpt.extra["epoch"] == 2 and ckpt.optimizer_state is not None
+    assert ckpt.config["student"]["text_encoder"] == str(tiny_bert_dir)
+
+    loaded = load_student(tmp_path, "cpu", cfg=cfg)
+    assert not loaded.training
+    with torch.no_grad():
+        x = result.model(SENTENCES[:3])
+        y = loaded(SENTENCES[:3])
+    assert torch.equal(x.n_frames, y.n_frames)
+    torch.testing.assert_close(x.z_lang, y.z_lang)
+
+    # a finished run is not trained again
+    again = _train(cfg, data, tmp_path)
+    assert again.history == result.history
+
+
+def test_mismatched_checkpoint_is_a_clear_error(tiny_bert_dir, data, tmp_path):
+    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    _train(cfg, data, tmp_path)
+    other = _cfg(tiny_bert_dir, **{"student.epochs": 2, "student.d_model": 16})
+    with pytest.raises(ValueError, match=r"d_model=32 but the config asks for 16"):
+        _train(other, data, tmp_path)
+    with pytest.raises(ValueError, match="latent_dim=8 but the config asks for 4"):
+        load_student(tmp_path, "cpu", cfg=_cfg(tiny_bert_dir, **{"vae.latent_dim": 4}))
+    # resume=False starts over instead
+    fresh = _train(other, data, tmp_path, resume=False)
+    assert len(fresh.history) == 2
+
+
+def test_gloss_mode(tiny_bert_dir, data, tmp_path):
+    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    result = _train(cfg, data, tmp_path, input_kind="gloss")
+    assert result.model.input_kind == "gloss"
+    assert load_student(tmp_path).input_kind == "gloss"
+    with pytest.raises(ValueError, match="input_kind='gloss'"):
+        _train(_cfg(tiny_bert_dir, **{"student.epochs": 2}), data, tmp_path)
+
+
+def test_gloss_mode_without_glosses(tiny_bert_dir, tmp_path):
+    seqs = _sequences(4, 0)
+    for s in seqs:
+        s.gloss = ""
+    normaliser = Normaliser.fit([s.poses for s in seqs])
+    train_set = PoseTextDataset(seqs, normaliser, max_frames=T_MAX)
+    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    with pytest.raises(ValueError, match="no gloss annotation"):
+        train_student(
+            cfg,
+            train_set,
+            None,
+            _vae(cfg),
+            tmp_path,
+            device="cpu",
+            log=None,
+            input_kind="gloss",
+        )

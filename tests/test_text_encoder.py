@@ -1,0 +1,119 @@
+"""The student's text encoder: pretrained (tiny BERT), scratch, offline default."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import pytest
+import torch
+
+from nar_slp.config import OFFLINE_TEXT_ENCODER, get_config
+from nar_slp.models.text_encoder import (
+    EncoderOutput,
+    PretrainedTextEncoder,
+    ScratchTextEncoder,
+    TextEncoderUnavailableError,
+    build_text_encoder,
+)
+
+TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]
+
+
+def _cfg(**changes):
+    return dataclasses.replace(get_config("smoke").student, **changes)
+
+
+@pytest.fixture
+def frozen(tiny_bert_dir):
+    return build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir)))
+
+
+@pytest.fixture
+def scratch(tiny_tokenizer):
+    torch.manual_seed(0)
+    return build_text_encoder(_cfg(text_encoder="scratch"), vocab_source=tiny_tokenizer)
+
+
+def test_pretrained_shapes_and_mask(frozen, tiny_tokenizer):
+    out = frozen.encode(TEXTS, "cpu")
+    assert isinstance(out, EncoderOutput)
+    n_tokens = [len(tiny_tokenizer(t)["input_ids"]) for t in TEXTS]
+    assert out.hidden.shape == (3, max(n_tokens), 32)
+    assert out.mask.dtype == torch.bool
+    assert out.mask.sum(1).tolist() == n_tokens
+    assert torch.equal(out.pooled, out.hidden[:, 0])  # the [CLS] vector
+
+
+def test_scratch_shapes_trainable(scratch):
+    assert isinstance(scratch, ScratchTextEncoder)
+    out = scratch.encode(TEXTS, "cpu")
+    assert out.hidden.shape[0] == 3 and out.hidden.shape[2] == 32
+    assert out.pooled.shape == (3, 32)
+    out.pooled.sum().backward()
+    assert scratch.embed.weight.grad is not None
+
+
+def test_frozen_encoder_no_grad_stays_eval_and_caches(frozen):
+    assert isinstance(frozen, PretrainedTextEncoder)
+    assert not any(p.requires_grad for p in frozen.parameters())
+    frozen.train()
+    assert not frozen.model.training  # dropout stays off in a frozen encoder
+    batch = frozen.encode(TEXTS, "cpu")
+    assert not batch.hidden.requires_grad
+    assert len(frozen._cache) == 3
+    # cached features are computed per text alone: identical in any batch
+    alone = frozen.encode([TEXTS[1]], "cpu")
+    n = int(alone.mask.sum())
+    assert torch.equal(batch.hidden[1, :n], alone.hidden[0, :n])
+    assert (batch.hidden[1, n:] == 0).all()
+
+
+def test_finetuned_encoder_trains(tiny_bert_dir):
+    enc = build_text_encoder(
+        _cfg(text_encoder=str(tiny_bert_dir), finetune_encoder=True)
+    )
+    assert all(p.requires_grad for p in enc.parameters())
+    enc.train()
+    assert enc.model.training
+    enc.encode(TEXTS, "cpu").pooled.sum().backward()
+    assert any(p.grad is not None for p in enc.parameters())
+
+
+@pytest.mark.parametrize("bad", ["", "   \t "])
+def test_empty_text_raises_with_index(frozen, bad):
+    with pytest.raises(ValueError, match=r"texts\[1\]"):
+        frozen.encode(["rain", bad, "sun"], "cpu")
+
+
+def test_long_text_is_truncated_with_warning(tiny_bert_dir):
+    enc = build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir), max_tokens=6))
+    long = "the sun is warm today and the wind is cold"
+    with pytest.warns(UserWarning, match="1 of 2 text"):
+        out = enc.encode([long, "rain"], "cpu")
+    assert out.hidden.shape[1] == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        enc.encode(["the sun is warm"], "cpu")  # exactly 6 tokens: no warning
+
+
+def test_unknown_characters_become_unk(frozen, tiny_tokenizer):
+    out = frozen.encode(["qqq ###"], "cpu")
+    assert out.mask.all()
+    assert torch.isfinite(out.hidden).all()
+
+
+def test_unavailable_name_gives_clear_error():
+    cfg = _cfg(text_encoder="nar-slp-tests/not-a-cached-model")
+    with pytest.raises(TextEncoderUnavailableError) as info:
+        build_text_encoder(cfg)
+    message = str(info.value)
+    assert "not available offline" in message
+    assert OFFLINE_TEXT_ENCODER in message and "'scratch'" in message
+
+
+def test_offline_default_minilm_loads():
+    enc = build_text_encoder(_cfg(text_encoder=OFFLINE_TEXT_ENCODER))
+    out = enc.encode(["the weather is sunny today"], "cpu")
+    assert enc.dim == 384
+    assert out.hidden.shape[-1] == 384 and torch.isfinite(out.hidden).all()
