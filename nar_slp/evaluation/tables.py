@@ -1,0 +1,368 @@
+"""Result tables (Tables 1-3 of the paper) and the list of reproduced claims.
+
+A :class:`ResultsTable` has fixed columns and one row per system; each row belongs to a
+group (e.g. "Autoregressive"). Rows can be declared up front (the systems a paper table
+lists) and filled later; a row or value never filled is *missing*: NaN in memory,
+an empty cell in CSV and "—" in Markdown. Markdown is written here (no tabulate).
+
+Builders for the paper's tables take nested dicts of metrics as produced by the
+evaluation functions:
+
+- :func:`build_table1` — results[system][split] = {"FGD", "BLEU-1".."BLEU-4", "ROUGE"}
+- :func:`build_table2` — results[system] = {"0-50": {"fgd": ...} | float, "~20": ...}
+- :func:`build_table3` — results[system][split] = {"FGD", "DurACC"}, part "a" or "b"
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MISSING_MD = "—"
+
+GT, MEAN, RANDOM = "GT", "Mean", "Random"
+OURS_KD, OURS_NO_KD, OURS_NO_BERT = "Ours (w/ KD)", "Ours (w/o KD)", "Ours (w/o BERT)"
+
+TABLE1_SYSTEMS: tuple[tuple[str, str], ...] = (
+    ("Bounds", GT),
+    ("Bounds", MEAN),
+    ("Bounds", RANDOM),
+    ("Autoregressive", "PT (Base)"),
+    ("Autoregressive", "PT (FP&GN)"),
+    ("Non-autoregressive", "NSLP-G (Base)"),
+    ("Non-autoregressive", "NSLP-G (GS)"),
+    ("Non-autoregressive", "NSLP-G (Base +ft)"),
+    ("Non-autoregressive", "NSLP-G (GS +ft)"),
+    ("Non-autoregressive", OURS_NO_KD),
+    ("Non-autoregressive", OURS_KD),
+)
+TABLE1_METRICS = ("FGD", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE")
+SPLITS = ("dev", "test")
+
+TABLE2_SYSTEMS: tuple[tuple[str, str], ...] = (
+    ("Autoregressive", "PT (Base)"),
+    ("Autoregressive", "PT (FP&GN)"),
+    ("Non-autoregressive", "NSLP-G (Base +ft)"),
+    ("Non-autoregressive", OURS_KD),
+)
+TABLE2_INTERVALS = ("0-50", "50-100", "100-150", "150-200")
+TABLE2_PREFIXES = ("~20", "~40", "~60", "~80")
+
+TABLE3_SYSTEMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "a": (
+        ("(a) Effect of KD", GT),
+        ("(a) Effect of KD", OURS_NO_KD),  # L_pose + L_length
+        ("(a) Effect of KD", OURS_KD),  # L_pose + L_length + L_distil
+    ),
+    "b": (
+        ("(b) Effect of PLM", GT),
+        ("(b) Effect of PLM", OURS_NO_BERT),
+        ("(b) Effect of PLM", OURS_KD),  # w/ BERT
+    ),
+}
+TABLE3_METRICS = ("FGD", "DurACC")
+
+
+def _md(text: str) -> str:
+    """A Markdown table cell: pipes escaped, newlines flattened."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+class ResultsTable:
+    """Systems × metrics, one row per system (see the module docstring)."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[tuple[str, str]] = (),
+        title: str = "",
+        fmt: str = "{:.2f}",
+        formats: Mapping[str, str] | None = None,
+    ) -> None:
+        """Args:
+        columns: metric column names, in order.
+        rows: (group, system) pairs declared up front, shown as missing until filled.
+        title: Markdown heading / caption.
+        fmt: default ``str.format`` pattern for numbers; ``formats`` per column.
+        """
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"ResultsTable: duplicate columns in {list(columns)}")
+        self.columns = list(columns)
+        self.title = title
+        self.fmt = fmt
+        self.formats = dict(formats or {})
+        self._rows: dict[str, dict[str, Any]] = {}
+        for group, system in rows:
+            self._declare(system, group)
+
+    def _declare(self, system: str, group: str) -> dict[str, Any]:
+        if system not in self._rows:
+            self._rows[system] = {"group": group, "values": {}}
+        return self._rows[system]
+
+    def add_row(self, system: str, group: str, metrics: Mapping[str, Any]) -> None:
+        """Fill (or update) ``system``'s row; metric names must be table columns.
+
+        Values are stored as floats (NaN/None = missing). A system added that was not
+        declared is appended at the end.
+        """
+        unknown = [k for k in metrics if k not in self.columns]
+        if unknown:
+            raise KeyError(
+                f"add_row({system!r}): unknown columns {unknown}; valid: {self.columns}"
+            )
+        row = self._declare(system, group)
+        row["group"] = group
+        for key, value in metrics.items():
+            row["values"][key] = math.nan if value is None else float(value)
+
+    @property
+    def systems(self) -> list[str]:
+        return list(self._rows)
+
+    def get(self, system: str, column: str) -> float:
+        """The value, NaN when missing; KeyError for an unknown system/column."""
+        if column not in self.columns:
+            raise KeyError(f"unknown column {column!r}; valid: {self.columns}")
+        return self._rows[system]["values"].get(column, math.nan)
+
+    def group_of(self, system: str) -> str:
+        return self._rows[system]["group"]
+
+    def is_missing(self, system: str) -> bool:
+        """True when no value of the row was filled."""
+        return all(_is_missing(self.get(system, c)) for c in self.columns)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as dicts {"group", "system", column: float (NaN = missing)}."""
+        return [
+            {"group": r["group"], "system": s}
+            | {c: r["values"].get(c, math.nan) for c in self.columns}
+            for s, r in self._rows.items()
+        ]
+
+    def _cell(self, column: str, value: Any) -> str:
+        if _is_missing(value):
+            return MISSING_MD
+        return self.formats.get(column, self.fmt).format(value)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write ``group,system,<columns>``; missing values are empty cells; numbers
+        are written with full precision (``repr``)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["group", "system", *self.columns])
+            for rec in self.records():
+                writer.writerow(
+                    [rec["group"], rec["system"]]
+                    + [
+                        "" if _is_missing(rec[c]) else repr(rec[c])
+                        for c in self.columns
+                    ]
+                )
+        return path
+
+    @classmethod
+    def read_csv(cls, path: str | Path, title: str = "") -> ResultsTable:
+        """Inverse of :meth:`to_csv` (empty cells come back as NaN)."""
+        path = Path(path)
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None or header[:2] != ["group", "system"]:
+                raise ValueError(f"{path}: line 1 must start with 'group,system'")
+            table = cls(header[2:], title=title)
+            for lineno, row in enumerate(reader, start=2):
+                if len(row) != len(header):
+                    raise ValueError(
+                        f"{path}: line {lineno} has {len(row)} cells, expected "
+                        f"{len(header)}"
+                    )
+                table._declare(row[1], row[0])
+                values = {}
+                for c, v in zip(header[2:], row[2:], strict=True):
+                    try:
+                        values[c] = math.nan if v == "" else float(v)
+                    except ValueError:
+                        raise ValueError(
+                            f"{path}: line {lineno}, column {c!r}: {v!r} is not "
+                            "a number"
+                        ) from None
+                table.add_row(row[1], row[0], values)
+        return table
+
+    def markdown(self) -> str:
+        """The table as GitHub Markdown (title as a bold caption line if set)."""
+        header = ["Group", "System", *self.columns]
+        lines = []
+        if self.title:
+            lines += [f"**{self.title}**", ""]
+        lines.append("| " + " | ".join(_md(h) for h in header) + " |")
+        lines.append(
+            "|" + "|".join([":---", ":---"] + ["---:"] * len(self.columns)) + "|"
+        )
+        for rec in self.records():
+            cells = [_md(rec["group"]), _md(rec["system"])]
+            cells += [self._cell(c, rec[c]) for c in self.columns]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+    def to_markdown(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.markdown(), encoding="utf-8")
+        return path
+
+    def __repr__(self) -> str:
+        return self.markdown()
+
+
+# ---------------------------------------------------------------------------- claims
+
+
+@dataclass
+class Claim:
+    """One claim of the paper and whether this run reproduces it.
+
+    ``reproduced`` is True, False, or None (not tested, e.g. the baseline was not run).
+    """
+
+    name: str
+    evidence: str
+    reproduced: bool | None
+
+
+def _verdict(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "not tested"}[value]
+
+
+def claims_markdown(claims: Sequence[Claim]) -> str:
+    lines = ["| Claim | Evidence | Reproduced |", "|:---|:---|:---|"]
+    for c in claims:
+        lines.append(
+            f"| {_md(c.name)} | {_md(c.evidence)} | {_verdict(c.reproduced)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_claims(
+    claims: Sequence[Claim], csv_path: str | Path, md_path: str | Path | None = None
+) -> None:
+    """Write ``claims.csv`` (name, evidence, reproduced = yes|no|not tested) and,
+    if ``md_path`` is given, the same as a Markdown table."""
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["name", "evidence", "reproduced"])
+        for c in claims:
+            writer.writerow([c.name, c.evidence, _verdict(c.reproduced)])
+    if md_path is not None:
+        Path(md_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(md_path).write_text(claims_markdown(claims), encoding="utf-8")
+
+
+def read_claims(csv_path: str | Path) -> list[Claim]:
+    """Inverse of :func:`write_claims`'s CSV."""
+    back = {"yes": True, "no": False, "not tested": None}
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [Claim(r["name"], r["evidence"], back[r["reproduced"]]) for r in rows]
+
+
+# ---------------------------------------------------------------------------- builders
+
+
+def _place(table: ResultsTable, systems: Sequence[tuple[str, str]], results) -> None:
+    """Groups of systems not among the declared rows are taken as "Other"."""
+    known = {s for _, s in systems}
+    for system, values in results.items():
+        group = table.group_of(system) if system in known else "Other"
+        table.add_row(system, group, values)
+
+
+def table1_columns() -> list[str]:
+    """``"dev FGD", "dev BLEU-1", …, "test ROUGE"`` (Table 1's two halves)."""
+    return [f"{split} {m}" for split in SPLITS for m in TABLE1_METRICS]
+
+
+def build_table1(
+    results: Mapping[str, Mapping[str, Mapping[str, float]]],
+    systems: Sequence[tuple[str, str]] = TABLE1_SYSTEMS,
+    title: str = "Table 1: FGD (×10) and back-translation BLEU / ROUGE",
+) -> ResultsTable:
+    """Table 1 from ``results[system][split][metric]``, split in {"dev", "test"},
+    metric in FGD, BLEU-1..4, ROUGE (extra keys such as "signature" are ignored).
+    Declared systems without results are missing rows."""
+    table = ResultsTable(table1_columns(), systems, title)
+    flat = {
+        system: {
+            f"{split} {m}": per_split[split].get(m)
+            for split in SPLITS
+            if split in per_split
+            for m in TABLE1_METRICS
+        }
+        for system, per_split in results.items()
+    }
+    _place(table, systems, flat)
+    return table
+
+
+def build_table2(
+    results: Mapping[str, Mapping[str, Any]],
+    systems: Sequence[tuple[str, str]] = TABLE2_SYSTEMS,
+    columns: Sequence[str] = TABLE2_INTERVALS + TABLE2_PREFIXES,
+    title: str = "Table 2: FGD (×10) per frame interval and prefix (25 fps)",
+) -> ResultsTable:
+    """Table 2 from ``results[system][label]`` where the value is a float or the dict
+    returned by ``fgd_by_interval`` / ``fgd_by_prefix`` (its ``"fgd"`` is used)."""
+    table = ResultsTable(list(columns), systems, title)
+    flat = {
+        system: {
+            label: (v["fgd"] if isinstance(v, Mapping) else v)
+            for label, v in bins.items()
+            if label in columns
+        }
+        for system, bins in results.items()
+    }
+    _place(table, systems, flat)
+    return table
+
+
+def build_table3(
+    results: Mapping[str, Mapping[str, Mapping[str, float]]],
+    part: str = "a",
+    systems: Sequence[tuple[str, str]] | None = None,
+) -> ResultsTable:
+    """Table 3a (effect of KD) or 3b (effect of the PLM) from
+    ``results[system][split]["FGD" | "DurACC"]``."""
+    if part not in TABLE3_SYSTEMS:
+        raise ValueError(f"build_table3: part must be 'a' or 'b', got {part!r}")
+    systems = systems if systems is not None else TABLE3_SYSTEMS[part]
+    title = {
+        "a": "Table 3a: effect of KD (L_distil)",
+        "b": "Table 3b: effect of the pre-trained language model",
+    }[part]
+    columns = [f"{split} {m}" for split in SPLITS for m in TABLE3_METRICS]
+    table = ResultsTable(columns, systems, title)
+    flat = {
+        system: {
+            f"{split} {m}": per_split[split].get(m)
+            for split in SPLITS
+            if split in per_split
+            for m in TABLE3_METRICS
+        }
+        for system, per_split in results.items()
+    }
+    _place(table, systems, flat)
+    return table

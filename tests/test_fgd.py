@@ -1,0 +1,199 @@
+"""FGD (Eq. 12) and its Transformer autoencoder (nar_slp/evaluation/fgd.py, tae.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from nar_slp.config import get_config
+from nar_slp.data.normaliser import Normaliser
+from nar_slp.evaluation.fgd import (
+    collect_segments,
+    features,
+    fgd,
+    fgd_by_interval,
+    fgd_by_prefix,
+    fgd_report,
+    frechet_distance,
+)
+from nar_slp.evaluation.tae import TAE, encode_segments, load_tae, train_tae, windows
+
+
+def _walk(t: int, seed: int) -> np.ndarray:
+    """A (T, 50, 3) random-walk pose sequence in PT-like units."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 0.2, (1, 50, 3))
+    return (base + np.cumsum(rng.normal(0, 0.01, (t, 50, 3)), axis=0)).astype(
+        np.float32
+    )
+
+
+@pytest.fixture(scope="module")
+def seqs() -> list[np.ndarray]:
+    return [_walk(t, i) for i, t in enumerate([40, 55, 70, 90, 120, 36, 60, 80])]
+
+
+@pytest.fixture(scope="module")
+def normaliser(seqs) -> Normaliser:
+    return Normaliser.fit(seqs, margin=0.5)
+
+
+@pytest.fixture(scope="module")
+def tae() -> TAE:
+    torch.manual_seed(0)
+    return TAE(d_model=16, n_layers=1, n_heads=2, latent=8, window=34, stride=17).eval()
+
+
+# ----------------------------------------------------------------- frechet_distance
+
+
+def test_frechet_identical_is_zero_and_symmetric():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(200, 4))
+    b = rng.normal(size=(200, 4)) * 1.5 + 0.3
+    mu1, s1 = a.mean(0), np.cov(a, rowvar=False)
+    mu2, s2 = b.mean(0), np.cov(b, rowvar=False)
+    assert frechet_distance(mu1, s1, mu1, s1) == 0.0
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(
+        frechet_distance(mu2, s2, mu1, s1), rel=1e-8
+    )
+    assert frechet_distance(mu1, s1, mu2, s2) > 0
+
+
+def test_frechet_mean_shift_with_equal_covariance_is_squared_norm():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(500, 5))
+    sigma = np.cov(a, rowvar=False)
+    mu = a.mean(0)
+    for delta in (np.full(5, 0.1), np.array([1.0, -2.0, 0.0, 0.5, 3.0])):
+        assert frechet_distance(mu, sigma, mu + delta, sigma) == pytest.approx(
+            float(delta @ delta), abs=1e-6
+        )
+
+
+def test_frechet_diagonal_closed_form():
+    var1 = np.array([1.0, 4.0, 0.25])
+    var2 = np.array([9.0, 1.0, 0.25])
+    mu1, mu2 = np.zeros(3), np.array([1.0, 0.0, 2.0])
+    expected = 5.0 + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)  # 5 + 4 + 1 + 0
+    got = frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2))
+    assert got == pytest.approx(expected) and expected == pytest.approx(10.0)
+
+
+def test_frechet_singular_covariances_stay_finite_and_shapes_checked():
+    sigma = np.zeros((3, 3))
+    sigma[0, 0] = 1.0  # rank 1
+    value = frechet_distance(np.zeros(3), sigma, np.ones(3), np.zeros((3, 3)))
+    assert math.isfinite(value) and value == pytest.approx(3.0 + 1.0, abs=1e-2)
+    with pytest.raises(ValueError, match="do not match"):
+        frechet_distance(np.zeros(3), np.eye(3), np.zeros(2), np.eye(2))
+
+
+# ------------------------------------------------------------------------- windows
+
+
+def test_windows_cover_the_sequence_with_an_end_aligned_window():
+    seq = np.arange(100)
+    segs = windows(seq, 34, 17)
+    assert [int(s[0]) for s in segs] == [0, 17, 34, 51, 66]
+    assert all(len(s) == 34 for s in segs) and segs[-1][-1] == 99
+    assert [int(s[0]) for s in windows(np.arange(85), 34, 17)] == [0, 17, 34, 51]
+    assert len(windows(np.arange(34), 34, 17)) == 1
+    (short,) = windows(np.arange(20), 34, 17)  # shorter than W: itself
+    assert np.array_equal(short, np.arange(20))
+    assert windows(np.arange(0), 34, 17) == []
+
+
+# ----------------------------------------------------------------------------- TAE
+
+
+def test_padding_does_not_change_a_segments_feature(tae, seqs, normaliser):
+    segs = collect_segments(seqs, tae, normaliser).segments
+    short = segs[0][:12]  # 12 real frames
+    alone = encode_segments(tae, [short])
+    batched = encode_segments(tae, [segs[1], short, segs[2][:20]])
+    np.testing.assert_allclose(batched[1], alone[0], rtol=0, atol=1e-6)
+
+
+def test_feature_depends_on_frame_order(tae, seqs, normaliser):
+    seg = collect_segments(seqs, tae, normaliser).segments[0]
+    f = encode_segments(tae, [seg, seg[::-1].copy()])
+    assert not np.allclose(f[0], f[1], atol=1e-4)
+
+
+def test_short_sequences_follow_the_documented_rule(tae, normaliser):
+    # 5 frames: excluded (< 8); 20: one short segment; 40: windows [0,34) and [6,40)
+    data = [_walk(5, 1), _walk(20, 2), _walk(40, 3)]
+    got = collect_segments(data, tae, normaliser)
+    assert [len(s) for s in got.segments] == [20, 34, 34]
+    assert got.n_excluded == 1 and got.n_sequences == 2
+    assert features(tae, data, normaliser).shape == (3, 8)
+
+
+# ----------------------------------------------------------------------------- FGD
+
+
+def test_fgd_of_identical_sets_is_zero_and_offset_is_positive(tae, seqs, normaliser):
+    assert fgd(seqs, seqs, tae, normaliser) == 0.0
+    shifted = [s + np.float32(0.05) for s in seqs]
+    assert fgd(seqs, shifted, tae, normaliser) > 0.0
+    # scale multiplies the value
+    one = fgd(seqs, shifted, tae, normaliser, scale=1.0)
+    assert fgd(seqs, shifted, tae, normaliser, scale=10.0) == pytest.approx(10 * one)
+
+
+def test_fgd_needs_two_segments_per_side(tae, seqs, normaliser):
+    report = fgd_report([_walk(20, 9)], seqs, tae, normaliser)
+    assert math.isnan(report["fgd"]) and report["n_generated"] == 1
+    with pytest.raises(ValueError, match="segments"):
+        fgd([_walk(20, 9)], seqs, tae, normaliser)
+
+
+def test_fgd_by_interval_counts_and_nan_bins(tae, normaliser):
+    gen = [_walk(60, 11), _walk(120, 12)]
+    ref = [_walk(45, 13), _walk(210, 14)]
+    res = fgd_by_interval(gen, ref, tae, normaliser)
+    assert list(res) == ["0-50", "50-100", "100-150", "150-200"]
+    counts = {k: (v["n_generated"], v["n_reference"]) for k, v in res.items()}
+    # [0,50): 60->[0,50) 2 windows, 120->2 | 45->2, 210->2
+    # [50,100): 60->10 frames (1 short), 120->2 | 45->none, 210->2
+    # [100,150): 120->20 frames (1) | 210->2 ; [150,200): none | 210->2
+    assert counts == {
+        "0-50": (4, 4),
+        "50-100": (3, 2),
+        "100-150": (1, 2),
+        "150-200": (0, 2),
+    }
+    assert math.isfinite(res["0-50"]["fgd"]) and math.isfinite(res["50-100"]["fgd"])
+    assert math.isnan(res["100-150"]["fgd"]) and math.isnan(res["150-200"]["fgd"])
+    pre = fgd_by_prefix(gen, ref, tae, normaliser, prefixes=[20, 40])
+    assert list(pre) == ["~20", "~40"]
+    assert (pre["~20"]["n_generated"], pre["~20"]["n_reference"]) == (2, 2)
+    # same sets -> every populated bin is exactly 0
+    same = fgd_by_interval(ref, ref, tae, normaliser)
+    assert same["0-50"]["fgd"] == 0.0 and same["150-200"]["n_generated"] == 2
+
+
+def test_interval_segments_are_the_exact_frames(tae, normaliser):
+    seq = _walk(130, 21)
+    got = collect_segments([seq], tae, normaliser, 50, 100).segments
+    flat = normaliser.transform(seq, warn=False).reshape(130, -1)
+    np.testing.assert_array_equal(got[0], flat[50:84])
+    np.testing.assert_array_equal(got[-1], flat[66:100])
+
+
+def test_train_tae_saves_a_checkpoint_that_loads_identically(
+    tmp_path, seqs, normaliser
+):
+    cfg = get_config("smoke", eval__tae_epochs=2, eval__batch_size=8)
+    log: list[str] = []
+    tae = train_tae(cfg, seqs, normaliser, tmp_path / "tae", log=log.append)
+    assert len(log) == 2
+    again = load_tae(tmp_path / "tae")
+    assert again.window == cfg.eval.fgd_window and again.min_frames == tae.min_frames
+    np.testing.assert_allclose(
+        features(again, seqs[:3], normaliser), features(tae, seqs[:3], normaliser)
+    )
