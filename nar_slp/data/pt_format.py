@@ -288,6 +288,7 @@ def _atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to a temporary file next to ``path``; returns the temp path."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are ordinary files
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()

@@ -1,0 +1,5 @@
+"""``python -m nar_slp.data.corpus``: write the bundled corpus (see ``main``)."""
+
+from nar_slp.data.corpus import main
+
+raise SystemExit(main())
