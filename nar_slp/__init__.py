@@ -14,8 +14,8 @@ Dimension letters used in shape comments throughout the package:
 
 Paper terms and their names in code (see README's glossary):
 
-    LGM (Latent Guiding Module, teacher)  -> ``PoseVAE.lgm`` (its μ)  (models/pose_vae.py)
-    PGM (Pose Generating Module)          -> ``PoseVAE.decode``      (models/pose_vae.py)
+    LGM (Latent Guiding Module, teacher)  -> ``PoseVAE.lgm`` (the mean of q(z|y))
+    PGM (Pose Generating Module)          -> ``PoseVAE.decode``
     LLM (Latent Learning Module, student) -> ``TextToLatentStudent`` (models/student.py)
 """
 

@@ -11,7 +11,10 @@ run on its own by papermill, in order::
         evaluators/tae/, slt/    FGD autoencoder and back-translation model (05)
         outputs/<system>/        generated poses of each system, PT format (03, 04, 05)
     results/<preset>/            tables (CSV + Markdown), committed for `default`
-    figures/                     curated figures, committed
+    figures/                     figures of the default run, committed
+
+A run in a folder of its own (``RUN_DIR``) keeps its tables and figures inside it
+(``<run>/results``, ``<run>/figures``) so it never overwrites the committed ones.
 """
 
 from __future__ import annotations
@@ -35,18 +38,36 @@ def run_dir(preset: str, override: str | Path | None = None) -> Path:
     return repo_root() / "runs" / preset
 
 
-def results_dir(preset: str) -> Path:
-    return repo_root() / "results" / preset
+def results_dir(preset: str, override: str | Path | None = None) -> Path:
+    """``results/<preset>/`` under the repo root, or ``<run>/results`` for a run in a
+    folder of its own (``override``, e.g. tests and experiments), so such runs never
+    overwrite the committed tables. Created if missing."""
+    path = (
+        run_dir(preset, override) / "results"
+        if override
+        else (repo_root() / "results" / preset)
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
-def figures_dir() -> Path:
-    return repo_root() / "figures"
+def figures_dir(preset: str = "default", override: str | Path | None = None) -> Path:
+    """``figures/`` under the repo root for the default run (the committed figures);
+    ``<run>/figures`` for other presets or a run folder of its own. Created if
+    missing."""
+    if override or preset != "default":
+        path = run_dir(preset, override) / "figures"
+    else:
+        path = repo_root() / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def require(path: Path, chapter: str) -> Path:
     """Stop with a message naming the chapter that writes ``path`` if it is missing."""
     if not Path(path).exists():
         raise FileNotFoundError(
-            f"{path} does not exist: run notebooks/{chapter} first (same PRESET/RUN_DIR)"
+            f"{path} does not exist: run notebooks/{chapter} first "
+            "(with the same PRESET and RUN_DIR)"
         )
     return Path(path)

@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     out_root = run_dir(args.preset, args.run_dir)
     params: dict[str, object] = {}
     if not args.in_place or args.preset != "default" or args.run_dir or args.data_dir:
-        params = {"PRESET": args.preset, "RUN_DIR": str(out_root)}
+        params = {"PRESET": args.preset}
+        if args.run_dir:  # else the notebooks' own default, runs/<preset>
+            params["RUN_DIR"] = str(out_root)
         if args.data_dir:
             params["DATA_DIR"] = str(Path(args.data_dir).resolve())
     if args.in_place and params:

@@ -80,14 +80,14 @@ GROUPS: dict[str, tuple[int, ...]] = {
 
 
 def finger_joints(root: int, finger: str) -> tuple[int, ...]:
-    """Indices of the four joints (base to tip) of ``finger`` in the hand at ``root``."""
+    """Indices of the 4 joints (base to tip) of ``finger`` of the hand at ``root``."""
     f = FINGERS.index(finger)
     base = root + 1 + f * JOINTS_PER_FINGER
     return tuple(range(base, base + JOINTS_PER_FINGER))
 
 
 def bone_lengths(poses: np.ndarray) -> np.ndarray:
-    """Lengths of every bone in ``BONES`` for poses of shape (..., J, K) -> (..., n_bones)."""
+    """Lengths of every bone in ``BONES``: poses (..., J, K) -> (..., n_bones)."""
     a = np.array([b[0] for b in BONES])
     b = np.array([b[1] for b in BONES])
     return np.linalg.norm(poses[..., a, :] - poses[..., b, :], axis=-1)

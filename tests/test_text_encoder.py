@@ -117,3 +117,34 @@ def test_offline_default_minilm_loads():
     out = enc.encode(["the weather is sunny today"], "cpu")
     assert enc.dim == 384
     assert out.hidden.shape[-1] == 384 and torch.isfinite(out.hidden).all()
+
+
+def test_checkpoint_pooling_follows_the_declared_sentence_pooling(tmp_path):
+    import json
+
+    from nar_slp.models.text_encoder import checkpoint_pooling
+
+    assert checkpoint_pooling(tmp_path) == "cls"  # plain BERT folder: the paper's [CLS]
+    (tmp_path / "1_Pooling").mkdir()
+    cfg = {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(cfg))
+    assert checkpoint_pooling(tmp_path) == "mean"
+    (tmp_path / "1_Pooling" / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="1_Pooling"):
+        checkpoint_pooling(tmp_path)
+
+
+def test_bundled_minilm_uses_its_mean_pooling():
+    from nar_slp.models.text_encoder import checkpoint_pooling, offline_model_path
+
+    assert checkpoint_pooling(offline_model_path()) == "mean"
+
+
+def test_mean_pooling_ignores_padding():
+    from nar_slp.models.text_encoder import masked_mean
+
+    h = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    pooled = masked_mean(h, mask)
+    assert torch.allclose(pooled[0], h[0, :2].mean(0))
+    assert torch.allclose(pooled[1], h[1].mean(0))

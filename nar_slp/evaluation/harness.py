@@ -62,8 +62,9 @@ def _as_output(system: str, poses: list[np.ndarray]) -> SystemOutput:
     return SystemOutput(system, poses, np.array([len(p) for p in poses]))
 
 
-def write_outputs(run: Path, out: SystemOutput, split: str,
-                  refs: Sequence[SignSequence]) -> Path:
+def write_outputs(
+    run: Path, out: SystemOutput, split: str, refs: Sequence[SignSequence]
+) -> Path:
     """Write ``out`` as ``<run>/outputs/<key>/<split>.*`` (PT format, with the
     reference names and texts so the files stay parallel to the test split)."""
     folder = Path(run) / "outputs" / OUTPUT_KEYS.get(out.system, out.system)
@@ -141,31 +142,42 @@ def evaluate_output(
     """
     ref_poses = [s.poses for s in refs]
     scale = cfg.eval.fgd_scale
-    res: dict[str, Any] = {"FGD": fgd_report(out.poses, ref_poses, tae, normaliser,
-                                             scale)["fgd"]}
+    res: dict[str, Any] = {
+        "FGD": fgd_report(out.poses, ref_poses, tae, normaliser, scale)["fgd"]
+    }
     references = [s.gloss if target == "gloss" else s.text for s in refs]
     scores, hyps = back_translation_scores(
         slt, out.poses, references, normaliser, cfg.eval.batch_size, cfg.eval.beam_size
     )
-    res.update({k: scores[k] for k in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4",
-                                       "ROUGE", "signature")})
+    res.update(
+        {
+            k: scores[k]
+            for k in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE", "signature")
+        }
+    )
     true_len = np.array([s.n_frames for s in refs])
     res["DurACC"] = 100.0 * dur_acc(out.lengths, true_len, cfg.eval.duracc_tolerance)
     res["DTW-MJE"] = mean_dtw_mje(out.poses, ref_poses)
-    res["intervals"] = fgd_by_interval(out.poses, ref_poses, tae, normaliser,
-                                       scale=scale)
+    res["intervals"] = fgd_by_interval(
+        out.poses, ref_poses, tae, normaliser, scale=scale
+    )
     res["prefixes"] = fgd_by_prefix(out.poses, ref_poses, tae, normaliser, scale=scale)
     res["hypotheses"] = hyps
     return res
 
 
 def _fmt(x: float) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+    return (
+        "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+    )
 
 
-def paper_claims(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                 split: str = "test", min_segments: int = 20,
-                 flat_ratio: float = 1.5) -> list[Claim]:
+def paper_claims(
+    results: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    split: str = "test",
+    min_segments: int = 20,
+    flat_ratio: float = 1.5,
+) -> list[Claim]:
     """The paper's qualitative claims, checked on ``results[system][split]``.
 
     A claim whose systems were not evaluated is "not tested" (``reproduced=None``).
@@ -173,24 +185,34 @@ def paper_claims(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
     ``min_segments`` windows, the largest interval FGD is at most ``flat_ratio`` times
     the first interval's (AR models, by contrast, degrade with position, Table 2).
     """
+
     def get(system: str, key: str) -> float | None:
         return results.get(system, {}).get(split, {}).get(key)
 
     claims: list[Claim] = []
     gt = get(GT, "FGD")
-    claims.append(Claim("FGD(GT, GT) = 0", f"GT FGD = {_fmt(gt)}",
-                        None if gt is None else gt == 0.0))
+    claims.append(
+        Claim(
+            "FGD(GT, GT) = 0", f"GT FGD = {_fmt(gt)}", None if gt is None else gt == 0.0
+        )
+    )
 
     floor = [v for v in (get(MEAN, "FGD"), get(RANDOM, "FGD")) if v is not None]
     ours = [s for s in STUDENT_SYSTEMS.values() if get(s, "FGD") is not None]
     if floor and ours:
         ev = "; ".join(f"{s} {_fmt(get(s, 'FGD'))}" for s in ours)
         ev += f"; best of Mean/Random {_fmt(min(floor))}"
-        claims.append(Claim("every model beats Mean and Random on FGD", ev,
-                            all(get(s, "FGD") < min(floor) for s in ours)))
+        claims.append(
+            Claim(
+                "every model beats Mean and Random on FGD",
+                ev,
+                all(get(s, "FGD") < min(floor) for s in ours),
+            )
+        )
     else:
-        claims.append(Claim("every model beats Mean and Random on FGD", "missing rows",
-                            None))
+        claims.append(
+            Claim("every model beats Mean and Random on FGD", "missing rows", None)
+        )
 
     def compare(name: str, better: str, worse: str, key: str, lower: bool) -> None:
         a, b = get(better, key), get(worse, key)
@@ -198,42 +220,62 @@ def paper_claims(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
             claims.append(Claim(name, f"{better} or {worse} not evaluated", None))
             return
         holds = a < b if lower else a > b
-        claims.append(Claim(name, f"{key}: {better} {_fmt(a)} vs {worse} {_fmt(b)}",
-                            bool(holds)))
+        claims.append(
+            Claim(name, f"{key}: {better} {_fmt(a)} vs {worse} {_fmt(b)}", bool(holds))
+        )
 
     compare("KD beats no-KD on FGD", OURS_KD, OURS_NO_KD, "FGD", lower=True)
     compare("KD beats no-KD on DurACC", OURS_KD, OURS_NO_KD, "DurACC", lower=False)
-    compare("KD beats no-KD on back-translation BLEU-4", OURS_KD, OURS_NO_KD, "BLEU-4",
-            lower=False)
+    compare(
+        "KD beats no-KD on back-translation BLEU-4",
+        OURS_KD,
+        OURS_NO_KD,
+        "BLEU-4",
+        lower=False,
+    )
     compare("BERT beats no-BERT on FGD", OURS_KD, OURS_NO_BERT, "FGD", lower=True)
-    compare("BERT beats no-BERT on DurACC", OURS_KD, OURS_NO_BERT, "DurACC",
-            lower=False)
+    compare(
+        "BERT beats no-BERT on DurACC", OURS_KD, OURS_NO_BERT, "DurACC", lower=False
+    )
 
     def prefix(system: str) -> float | None:
         bins = get(system, "prefixes")
         return None if bins is None else bins["~20"]["fgd"]
 
     a, b = prefix(OURS_KD), prefix(OURS_NO_KD)
-    claims.append(Claim(
-        "KD alleviates false decoding initiation (FGD of the first 20 frames)",
-        f"~20 FGD: {OURS_KD} {_fmt(a)} vs {OURS_NO_KD} {_fmt(b)}",
-        None if a is None or b is None else bool(a < b),
-    ))
+    claims.append(
+        Claim(
+            "KD alleviates false decoding initiation (FGD of the first 20 frames)",
+            f"~20 FGD: {OURS_KD} {_fmt(a)} vs {OURS_NO_KD} {_fmt(b)}",
+            None if a is None or b is None else bool(a < b),
+        )
+    )
 
     bins = get(OURS_KD, "intervals")
     if bins is None:
-        claims.append(Claim("NAR FGD stays flat across length intervals",
-                            f"{OURS_KD} not evaluated", None))
+        claims.append(
+            Claim(
+                "NAR FGD stays flat across length intervals",
+                f"{OURS_KD} not evaluated",
+                None,
+            )
+        )
     else:
-        usable = [(k, v["fgd"]) for k, v in bins.items()
-                  if min(v["n_generated"], v["n_reference"]) >= min_segments]
+        usable = [
+            (k, v["fgd"])
+            for k, v in bins.items()
+            if min(v["n_generated"], v["n_reference"]) >= min_segments
+        ]
         ev = ", ".join(f"{k}: {_fmt(v)}" for k, v in usable)
         holds = None
         if len(usable) >= 2:
             holds = bool(max(v for _, v in usable) <= flat_ratio * usable[0][1])
-        claims.append(Claim(
-            "NAR FGD stays flat across length intervals",
-            f"{OURS_KD} {ev} (max <= {flat_ratio} x first; bins with >= "
-            f"{min_segments} windows)", holds,
-        ))
+        claims.append(
+            Claim(
+                "NAR FGD stays flat across length intervals",
+                f"{OURS_KD} {ev} (max <= {flat_ratio} x first; bins with >= "
+                f"{min_segments} windows)",
+                holds,
+            )
+        )
     return claims

@@ -51,6 +51,7 @@ ARCH_KEYS = [
     "vae.latent_dim",
     "data.max_frames",
     "student.text_encoder",
+    "student.pooling",
     "student.d_model",
     "student.n_layers",
     "student.n_heads",

@@ -49,8 +49,9 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     return proj * np.sign(proj[np.abs(proj).argmax(0), [0, 1]])
 
 
-def plot_latent_projection(vae, normaliser, glosses: Sequence[str] = DEFAULT_GLOSSES,
-                           n_signers: int = 3):
+def plot_latent_projection(
+    vae, normaliser, glosses: Sequence[str] = DEFAULT_GLOSSES, n_signers: int = 3
+):
     """Scatter of LGM latents (μ) of isolated signs, first two PCs, one colour per
     gloss. Returns the figure."""
     poses, labels = isolated_sign_frames(glosses, n_signers)

@@ -1,0 +1,41 @@
+"""Structure of the committed chapters: what papermill and nbval rely on."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted(
+    (Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb")
+)
+
+
+def test_chapters_exist():
+    names = {p.stem for p in NOTEBOOKS}
+    assert {"01_data", "02_vae_pretraining", "03_distill", "05_evaluation"} <= names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_parameterised_executed_and_error_free(path):
+    nb = json.loads(path.read_text())
+    cells = nb["cells"]
+    assert cells[0]["cell_type"] == "markdown"
+    assert "".join(cells[0]["source"]).startswith("# "), "first cell is the H1 title"
+    code = [c for c in cells if c["cell_type"] == "code"]
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    src = "".join(tagged[0]["source"])
+    assert 'PRESET: str = "default"' in src, (
+        "committed notebooks run the default preset"
+    )
+    assert all(c.get("execution_count") is not None for c in code), "not executed"
+    counts = [c["execution_count"] for c in code]
+    assert counts == sorted(counts), "cells were executed out of order"
+    for c in code:
+        for out in c.get("outputs", []):
+            assert out["output_type"] != "error", f"error output in {path.name}"
+            if out["output_type"] == "stream":
+                assert "\r" not in "".join(out["text"]), (
+                    "progress bar in committed output"
+                )
+    assert any("assert" in "".join(c["source"]) for c in code[-2:]), "ends with checks"
