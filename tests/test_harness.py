@@ -65,6 +65,7 @@ def test_claims_follow_the_numbers():
     assert v["KD beats no-KD on DurACC"] is True
     assert v["BERT beats no-BERT on FGD"] is True
     assert v["NAR FGD stays flat across length intervals"] is True
+    assert v["back-translation separates GT from Mean (BLEU-4, GT > 2 x Mean)"] is False
 
 
 def test_claims_fail_when_the_numbers_say_so():
@@ -112,3 +113,10 @@ def test_outputs_round_trip_through_pt_format(tmp_path):
     for a, b in zip(back.poses, gen, strict=True):
         assert np.abs(a - b).max() <= 5e-6 + 1e-7
     assert not math.isnan(float(back.poses[0].sum()))
+
+
+def test_back_translation_sanity_claim():
+    r = _results()
+    r[GT]["test"]["BLEU-4"], r[MEAN]["test"]["BLEU-4"] = 12.0, 1.0
+    name = "back-translation separates GT from Mean (BLEU-4, GT > 2 x Mean)"
+    assert _verdicts(r)[name] is True

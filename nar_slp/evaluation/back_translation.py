@@ -149,6 +149,13 @@ class SLTModel(nn.Module):
             target,
         )
         self.d_model = d_model
+        # Per-value standardisation with training-frame statistics (set by train_slt,
+        # saved with the weights). Normalised poses vary by only ~0.05 around 0.5, so
+        # unscaled they are drowned by the positional encoding and the decoder learns
+        # a language model that ignores the poses (GT and Mean poses then translate
+        # identically).
+        self.register_buffer("feature_mean", torch.zeros(frame_size))
+        self.register_buffer("feature_std", torch.ones(frame_size))
         self.in_proj = nn.Linear(frame_size, d_model)
         self.pos = SinusoidalPositionalEncoding(d_model, max_len=2048)
         self.embed = nn.Embedding(len(vocab), d_model, padding_idx=PAD_ID)
@@ -172,6 +179,7 @@ class SLTModel(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Poses (B, T, F) + mask (B, T) -> memory (B, T', D) and its mask (B, T')."""
         x, mask = x[:, :: self.subsample], mask[:, :: self.subsample]  # (B, T', F)
+        x = (x - self.feature_mean) / self.feature_std  # padding is masked below
         h = self.dropout(self.pos(self.in_proj(x)))  # (B, T', D)
         memory = self.encoder(h, src_key_padding_mask=~mask)
         return memory, mask
@@ -341,6 +349,9 @@ def train_slt(
         target=target,
         frame_size=data[0][0].shape[1],
     ).to(device)
+    frames = np.concatenate([f for f, _ in data])  # (sum T, F)
+    model.feature_mean.copy_(torch.from_numpy(frames.mean(0)))
+    model.feature_std.copy_(torch.from_numpy(np.maximum(frames.std(0), 1e-3)))
     opt = torch.optim.AdamW(model.parameters(), lr=ec.slt_lr, weight_decay=0.01)
     n_batches = math.ceil(len(data) / ec.batch_size)
     sched = warmup_cosine(opt, ec.slt_epochs * n_batches)

@@ -214,6 +214,17 @@ def paper_claims(
             Claim("every model beats Mean and Random on FGD", "missing rows", None)
         )
 
+    gt_bleu, mean_bleu = get(GT, "BLEU-4"), get(MEAN, "BLEU-4")
+    claims.append(
+        Claim(
+            "back-translation separates GT from Mean (BLEU-4, GT > 2 x Mean)",
+            f"BLEU-4: GT {_fmt(gt_bleu)} vs Mean {_fmt(mean_bleu)}",
+            None
+            if gt_bleu is None or mean_bleu is None
+            else bool(gt_bleu > 2 * mean_bleu),
+        )
+    )
+
     def compare(name: str, better: str, worse: str, key: str, lower: bool) -> None:
         a, b = get(better, key), get(worse, key)
         if a is None or b is None:

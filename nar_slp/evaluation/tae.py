@@ -179,6 +179,11 @@ class TAE(nn.Module):
         }
         self.window, self.stride, self.min_frames = window, stride, min_frames
         self.frame_size = frame_size
+        # Per-value standardisation with training-frame statistics (set by train_tae,
+        # saved with the weights): normalised poses vary by ~0.05 around 0.5 and would
+        # otherwise be drowned by the positional encoding.
+        self.register_buffer("feature_mean", torch.zeros(frame_size))
+        self.register_buffer("feature_std", torch.ones(frame_size))
         self.in_proj = nn.Linear(frame_size, d_model)
         self.pos = SinusoidalPositionalEncoding(d_model, max_len=max(window, 64))
         self.encoder = _encoder_stack(d_model, n_layers, n_heads, dropout)
@@ -197,6 +202,7 @@ class TAE(nn.Module):
         Returns:
             (B, Z) features: masked mean of the encoder states, projected.
         """
+        x = (x - self.feature_mean) / self.feature_std  # padding is masked below
         h = self.pos(self.in_proj(x))  # (B, T, D)
         h = self.encoder(h, src_key_padding_mask=~mask)  # (B, T, D)
         m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
@@ -388,6 +394,9 @@ def train_tae(
         min_frames=min_frames,
         frame_size=flat[0].shape[1],
     ).to(device)
+    frames = np.concatenate(flat)  # (sum T, F)
+    tae.feature_mean.copy_(torch.from_numpy(frames.mean(0)))
+    tae.feature_std.copy_(torch.from_numpy(np.maximum(frames.std(0), 1e-3)))
     opt = torch.optim.AdamW(tae.parameters(), lr=ec.tae_lr, weight_decay=0.01)
     n_steps = sum(math.ceil(len(plan) / ec.batch_size) for plan in plans)
     sched = warmup_cosine(opt, n_steps)
