@@ -50,7 +50,9 @@ from nar_slp.config import Config
 from nar_slp.evaluation.tae import (
     SinusoidalPositionalEncoding,
     _encoder_stack,
+    load_evaluator_checkpoint,
     normalise_flat,
+    set_feature_standardisation,
     warmup_cosine,
 )
 from nar_slp.skeleton import FRAME_SIZE
@@ -349,9 +351,7 @@ def train_slt(
         target=target,
         frame_size=data[0][0].shape[1],
     ).to(device)
-    frames = np.concatenate([f for f, _ in data])  # (sum T, F)
-    model.feature_mean.copy_(torch.from_numpy(frames.mean(0)))
-    model.feature_std.copy_(torch.from_numpy(np.maximum(frames.std(0), 1e-3)))
+    set_feature_standardisation(model, np.concatenate([f for f, _ in data]))
     opt = torch.optim.AdamW(model.parameters(), lr=ec.slt_lr, weight_decay=0.01)
     n_batches = math.ceil(len(data) / ec.batch_size)
     sched = warmup_cosine(opt, ec.slt_epochs * n_batches)
@@ -404,14 +404,7 @@ def train_slt(
 
 def load_slt(directory: str | Path, device: str | torch.device = "cpu") -> SLTModel:
     """Rebuild an SLT model saved by :func:`train_slt` (eval mode, on ``device``)."""
-    from nar_slp.training.checkpoint import load_checkpoint
-
-    ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
-    if ckpt.config.get("kind") != _SLT_KIND:
-        raise ValueError(
-            f"checkpoint {directory} is not an SLT model "
-            f"(kind={ckpt.config.get('kind')!r})"
-        )
+    ckpt = load_evaluator_checkpoint(directory, _SLT_KIND, "an SLT model")
     model = SLTModel(Vocabulary(ckpt.config["vocab"]), **ckpt.config["model"])
     model.load_state_dict(ckpt.state_dict)
     return model.to(device).eval()

@@ -242,6 +242,29 @@ def normalise_flat(poses: np.ndarray, normaliser: Any) -> np.ndarray:
     return np.asarray(y, dtype=np.float32).reshape(len(poses), -1)
 
 
+def set_feature_standardisation(model: nn.Module, frames: np.ndarray) -> None:
+    """Fill ``model.feature_mean`` / ``feature_std`` (F,) from training frames (N, F).
+
+    Used by both evaluators: normalised poses vary by ~0.05 around 0.5, so without
+    standardisation they are drowned by the positional encoding.
+    """
+    model.feature_mean.copy_(torch.from_numpy(frames.mean(0)))
+    model.feature_std.copy_(torch.from_numpy(np.maximum(frames.std(0), 1e-3)))
+
+
+def load_evaluator_checkpoint(directory: str | Path, kind: str, what: str) -> Any:
+    """Load an evaluator checkpoint and check it is of ``kind`` (``what`` names it in
+    the error)."""
+    from nar_slp.training.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
+    if ckpt.config.get("kind") != kind:
+        raise ValueError(
+            f"checkpoint {directory} is not {what} (kind={ckpt.config.get('kind')!r})"
+        )
+    return ckpt
+
+
 def pad_batch(
     segments: Sequence[np.ndarray], device: torch.device | str = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -394,9 +417,7 @@ def train_tae(
         min_frames=min_frames,
         frame_size=flat[0].shape[1],
     ).to(device)
-    frames = np.concatenate(flat)  # (sum T, F)
-    tae.feature_mean.copy_(torch.from_numpy(frames.mean(0)))
-    tae.feature_std.copy_(torch.from_numpy(np.maximum(frames.std(0), 1e-3)))
+    set_feature_standardisation(tae, np.concatenate(flat))  # (sum T, F)
     opt = torch.optim.AdamW(tae.parameters(), lr=ec.tae_lr, weight_decay=0.01)
     n_steps = sum(math.ceil(len(plan) / ec.batch_size) for plan in plans)
     sched = warmup_cosine(opt, n_steps)
@@ -435,13 +456,7 @@ def train_tae(
 
 def load_tae(directory: str | Path, device: str | torch.device = "cpu") -> TAE:
     """Rebuild a TAE saved by :func:`train_tae` (eval mode, on ``device``)."""
-    from nar_slp.training.checkpoint import load_checkpoint
-
-    ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
-    if ckpt.config.get("kind") != _TAE_KIND:
-        raise ValueError(
-            f"checkpoint {directory} is not a TAE (kind={ckpt.config.get('kind')!r})"
-        )
+    ckpt = load_evaluator_checkpoint(directory, _TAE_KIND, "a TAE")
     tae = TAE(**ckpt.config["model"])
     tae.load_state_dict(ckpt.state_dict)
     return tae.to(device).eval()
