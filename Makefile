@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PRESET ?= default
-RUN_DIR ?= runs/$(PRESET)
+RUN_DIR ?=
 TORCH_PIN := torch==2.13.0
 export OMP_NUM_THREADS ?= 2
 export HF_HUB_OFFLINE := 1
@@ -27,10 +27,12 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Run every chapter in order at $(PRESET), leaving executed notebooks under $(RUN_DIR)/notebooks.
+# Run every chapter in order at $(PRESET), leaving executed notebooks under
+# runs/$(PRESET)/notebooks (or $(RUN_DIR)/notebooks when RUN_DIR is given, which then
+# also holds that run's figures and tables).
 reproduce: setup
-	mkdir -p $(RUN_DIR)/notebooks
-	$(PY) -m nar_slp.reproduce --preset $(PRESET) --run-dir $(RUN_DIR) $(foreach nb,$(NOTEBOOKS),notebooks/$(nb).ipynb)
+	$(PY) -m nar_slp.reproduce --preset $(PRESET) $(if $(RUN_DIR),--run-dir $(RUN_DIR)) \
+		$(foreach nb,$(NOTEBOOKS),notebooks/$(nb).ipynb)
 
 # Re-execute the chapters in place at the default preset (the committed outputs).
 notebooks: setup
