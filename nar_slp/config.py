@@ -47,6 +47,9 @@ class CorpusConfig:
     language: str = "en"  # "en" (matches the bundled English MiniLM vocabulary) | "de"
     fps: int = 25
     seed: int = 0
+    # Estimation noise of lifted video poses (correlated jitter + one global scale per
+    # frame, nar_slp.data.corpus.motion.EstimationNoise); False: clean signing only.
+    noise: bool = True
 
 
 @dataclass(frozen=True)

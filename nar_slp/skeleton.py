@@ -10,7 +10,7 @@ Joints (indices into the J = 50 axis of a pose array of shape (T, J, K)):
   (base to tip, OpenPose order).
 
 In PT-format PHOENIX data the arm 2-3-4 is on the image's +x side and 5-6-7 on the -x
-side (see ``shared/phoenix_geometry.md``); we call them "right" and "left" from the
+side (see ``docs/phoenix_reference.md``); we call them "right" and "left" from the
 viewer's point of view only as names, nothing depends on handedness.
 """
 

@@ -125,12 +125,18 @@ def test_bone_lengths_constant_in_time_and_differ_between_signers():
     index_finger = [_bone_index(L_HAND_ROOT + k, L_HAND_ROOT + k + 1) for k in (5, 6)]
     means = []
     for k, signer in enumerate(signers):
-        poses = realise(glosses, signer, np.random.default_rng(k))
+        # clean signing: every bone keeps its length
+        poses = realise(glosses, signer, np.random.default_rng(k), noise=False)
         lengths = bone_lengths(poses)  # (T, n_bones)
         rel_std = lengths.std(0) / lengths.mean(0)
-        assert rel_std[arm_bones].max() < 0.02, rel_std[arm_bones]
-        assert rel_std[index_finger].max() < 0.1
+        assert rel_std[arm_bones].max() < 1e-3, rel_std[arm_bones]
+        assert rel_std[index_finger].max() < 1e-3
         means.append(lengths.mean(0)[arm_bones])
+        # with estimation noise: one global scale per frame, bone ratios constant
+        noisy = bone_lengths(realise(glosses, signer, np.random.default_rng(k)))
+        ratio = noisy[:, index_finger] / noisy[:, arm_bones[:1]]
+        assert (ratio.std(0) / ratio.mean(0)).max() < 2e-3
+        assert 0.005 < (noisy.std(0) / noisy.mean(0))[arm_bones].max() < 0.05
     means = np.array(means)  # (signers, 5)
     assert np.ptp(means[:, 0]) > 0.01  # upper arms differ across signers
     assert np.ptp(means[:, 4]) > 0.005  # shoulder widths differ
@@ -142,15 +148,21 @@ def test_same_gloss_looks_the_same_across_realisations():
 
     def centroid(gloss: str, seed: int) -> np.ndarray:
         wrist = realise([gloss], signer, np.random.default_rng(seed))[:, L_WRIST]
-        away = np.linalg.norm(wrist - wrist[0], axis=-1)
-        return wrist[away > 0.5 * away.max()].mean(0)  # where the sign happens
+        # start and end postures vary: the sign is where the wrist is far from both
+        away = np.minimum(
+            np.linalg.norm(wrist - wrist[0], axis=-1),
+            np.linalg.norm(wrist - wrist[-1], axis=-1),
+        )
+        return wrist[away > 0.8 * away.max()].mean(0)  # where the sign happens
 
+    # SNOW is signed at the forehead, far from every resting posture; RAIN low in
+    # front (next to the postures, so its frames cannot be told apart this way)
     assert LEXICON["RAIN"].location != LEXICON["SNOW"].location
-    rain = np.array([centroid("RAIN", seed) for seed in range(4)])
-    snow = centroid("SNOW", 0)
-    spread = np.linalg.norm(rain - rain.mean(0), axis=-1).max()
+    snow = np.array([centroid("SNOW", seed) for seed in range(4)])
+    rain = centroid("RAIN", 0)
+    spread = np.linalg.norm(snow - snow.mean(0), axis=-1).max()
     assert spread < 0.04
-    assert np.linalg.norm(snow - rain.mean(0)) > 0.15
+    assert np.linalg.norm(rain - snow.mean(0)) > 0.15
 
 
 # --------------------------------------------------------------------- corpus files
@@ -209,12 +221,17 @@ def test_german_option():
 
 
 # ------------------------------------------------------------- PHOENIX-like values
-def test_sequences_start_and_end_at_rest():
-    for seq in _many()[:60]:
-        wrist_y = seq.poses[:, [L_WRIST, R_WRIST], 1]  # (T, 2), y grows downward
-        for frame in (0, -1):
-            assert (wrist_y[frame] > 0.24).all()  # hands low, near the torso
-            assert wrist_y[frame, 0] > wrist_y[:, 0].mean()  # signing hand rises
+def test_sequences_start_and_end_low_in_varied_postures():
+    seqs = _many()
+    wrists = [s.poses[:, [L_WRIST, R_WRIST]] for s in seqs]  # each (T, 2, 3)
+    for frame in (0, -1):
+        ends = np.stack([w[frame] for w in wrists])  # (S, 2, 3)
+        # real PHOENIX: wrists around y 0.24-0.39, lower than the mean (y grows down)
+        assert 0.24 < ends[..., 1].mean() < 0.42
+        assert ends[:, 0, 1].mean() > np.mean([w[:, 0, 1].mean() for w in wrists])
+        assert np.mean(ends[..., 1] > 0.1) > 0.95
+        # not one fixed rest pose: std across sequences 0.05-0.13 per coordinate
+        assert 0.04 < ends.std(0).mean() < 0.15, ends.std(0)
 
 
 def test_length_and_sentence_statistics():

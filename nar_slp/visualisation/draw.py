@@ -72,3 +72,48 @@ def frame_strip(
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def hand_closeups(
+    poses: Sequence[np.ndarray],
+    labels: Sequence[str] | None = None,
+    half_width: float = 0.11,
+    body_limits: tuple[float, float, float, float] = (-0.55, 0.55, -0.35, 0.7),
+):
+    """Frames side by side with both hands enlarged, so finger bones are readable.
+
+    One row per frame: the full body, then a close-up of the hand on wrist 7
+    (joints 8-28, the signing hand of PT-format PHOENIX) and of the hand on wrist 4
+    (joints 29-49), each a square of ``2 * half_width`` .skels units centred on the
+    hand's joints (front view, x right, y down).
+
+    Args:
+        poses: frames, each (J, K) = (50, 3) (e.g. ``[seq.poses[t] for t in ...]``).
+        labels: a title per row (default "frame i").
+        half_width: half the side of a close-up (.skels units; a hand spans ~0.2).
+        body_limits: (x min, x max, y min, y max) of the full-body panels.
+
+    Returns:
+        The matplotlib Figure (the caller shows, saves and closes it).
+    """
+    labels = [f"frame {i}" for i in range(len(poses))] if labels is None else labels
+    fig, axes = plt.subplots(
+        len(poses), 3, figsize=(7.5, 2.6 * len(poses)), squeeze=False
+    )
+    for r, (pose, label) in enumerate(zip(poses, labels, strict=True)):
+        pose = np.asarray(pose)
+        ax = axes[r, 0]
+        draw_pose(ax, pose)
+        ax.set_xlim(body_limits[0], body_limits[1])
+        ax.set_ylim(body_limits[3], body_limits[2])
+        ax.set_title(label, fontsize=8)
+        for c, group in ((1, "left_hand"), (2, "right_hand")):
+            ax = axes[r, c]
+            draw_pose(ax, pose, lw=3.0)
+            centre = pose[list(GROUPS[group]), :2].mean(0)
+            ax.set_xlim(centre[0] - half_width, centre[0] + half_width)
+            ax.set_ylim(centre[1] + half_width, centre[1] - half_width)
+            wrist = "wrist 7 (signing)" if group == "left_hand" else "wrist 4"
+            ax.set_title(f"hand on {wrist}", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -3,7 +3,7 @@
 PHOENIX-2014T (the paper's data, §4.1) pairs German weather-forecast sentences with
 DGS videos; its skeletons cannot be redistributed. This package generates a corpus
 with the same file format, skeleton and coordinate conventions
-(``shared/phoenix_geometry.md``), deterministic from a seed:
+(``docs/phoenix_reference.md``), deterministic from a seed:
 
 - ``grammar``  weather-forecast sentences (English by default, German as an option) and
                their gloss sequences (not word for word: DGS-like order, dropped
@@ -12,8 +12,13 @@ with the same file format, skeleton and coordinate conventions
                movement, hands, duration) that does not depend on the corpus seed;
 - ``signer``   several signers with different proportions; two-link arm IK and 3-D
                hands, so bone lengths are constant within a sequence;
-- ``motion``   rest -> minimum-jerk transitions and signs -> rest, with tempo
-               variation, coarticulation smoothing, idle sway and jitter.
+- ``motion``   varied start posture -> minimum-jerk transitions and signs -> varied
+               end posture, with tempo variation, coarticulation smoothing, an
+               independent non-dominant hand, torso and shoulder motion, and (switch
+               ``CorpusConfig.noise``) the estimation noise of lifted video poses.
+
+``nar_slp.data.realism`` measures how much the result moves like real PT-format
+PHOENIX-2014T skeletons (``docs/phoenix_reference.md``).
 
 Entry points: :func:`generate_splits` (in memory), :func:`generate_corpus` (a PT-format
 folder plus ``corpus.json``), and the CLI
@@ -72,7 +77,7 @@ __all__ = [
 PHOENIX_SIZES = (7096, 519, 642)  # PHOENIX-2014T train / dev / test sentences
 # Reference figures the generator is tuned toward (PHOENIX-2014T at 25 fps; frames from
 # the train split's published total, 827,354 frames / 7,096 videos ~ 116.6; words and
-# glosses per sentence from the PT-format sample in shared/phoenix_geometry.md).
+# glosses per sentence from the PT-format sample in docs/phoenix_reference.md).
 PHOENIX_STATS = {
     "frames_mean_train": 116.6,
     "frames_sample_range": (42, 198),
@@ -143,7 +148,9 @@ def generate_splits(cfg: CorpusConfig) -> dict[str, list[SignSequence]]:
             sentence, signer = items[start + k]
             # One generator per sequence: its motion does not depend on the others.
             rng = np.random.default_rng([cfg.seed, 1, s_idx, k])
-            poses = realise(sentence.glosses, signers[signer], rng, cfg.fps)
+            poses = realise(
+                sentence.glosses, signers[signer], rng, cfg.fps, noise=cfg.noise
+            )
             seqs.append(
                 SignSequence(
                     name=f"{split}/{k:06d}",

@@ -1,6 +1,6 @@
 """Signers of the bundled corpus: body proportions, arm inverse kinematics, 3-D hands.
 
-Coordinates follow PT-format PHOENIX-2014T (``shared/phoenix_geometry.md``): the neck is
+Coordinates follow PT-format PHOENIX-2014T (``docs/phoenix_reference.md``): the neck is
 the origin, x grows towards the image's right, y grows downward, z grows toward the
 camera; units are those of the ``.skels`` files (a shoulder is ~0.17 from the neck).
 
@@ -38,6 +38,10 @@ _FINGER_BONES = np.array(  # (4 fingers, 3 phalanges)
     ]
 )
 _FLEX_ANGLES = np.array([1.45, 1.70, 1.10])  # rad per unit flexion: MCP, PIP, DIP
+# Share of that flexion each finger reaches (index..pinky): hands lifted from video
+# seldom show a fully closed ring or pinky (real PHOENIX dominant hand: ring and
+# pinky tip-root distance 0.126 / 0.110 on average, i.e. mostly open).
+_FLEX_REACH = np.array([0.9, 0.85, 0.55, 0.5])
 _THUMB_BONES = np.array([0.033, 0.041, 0.032, 0.028])
 _ROOT_OFFSET = np.array([0.034, 0.0, -0.021])  # wrist -> hand root, length ~0.040
 
@@ -62,7 +66,9 @@ class Signer:
     space_scale: float  # how far this signer's signs reach (about arm length / 0.53)
     space_offset: tuple[float, float, float]  # where this signer's signing space sits
     rest: tuple[float, float, float]  # dominant-space wrist rest target
-    elbow_pole: tuple[float, float, float]  # dominant-space elbow direction hint
+    # dominant-space elbow direction hint: down and a little outward, so elbows hang
+    # below the shoulders (real PHOENIX: dominant elbow above its shoulder ~0.2 %)
+    elbow_pole: tuple[float, float, float]
     tempo: float  # > 1: slower signer (durations are multiplied)
     sway: float  # amplitude factor for idle body and head motion
 
@@ -117,7 +123,11 @@ def make_signers(n: int, seed: int = SIGNER_SEED) -> list[Signer]:
                     float(0.015 * z[13]),
                 ),
                 rest=(float(-0.15 + 0.015 * z[14]), float(0.34 + 0.02 * z[15]), 0.10),
-                elbow_pole=(float(-0.75 - 0.1 * z[11]), 0.65, float(0.0 + 0.1 * z[12])),
+                elbow_pole=(
+                    float(-0.5 - 0.08 * z[11]),
+                    1.0,
+                    float(-0.15 + 0.08 * z[12]),
+                ),
                 tempo=float(np.exp(0.07 * z[13])),
                 sway=float(np.exp(0.2 * z[14])),
             )
@@ -266,7 +276,9 @@ def hand_local(shape: np.ndarray, scale: float) -> np.ndarray:
     out[:, 5::4, 0] = base * np.cos(_FINGER_BASE_ANGLE)
     out[:, 5::4, 1] = base * np.sin(_FINGER_BASE_ANGLE)
     splay = _FINGER_SPLAY * (0.25 + 1.0 * spread)  # (T, 4)
-    cum = np.cumsum(flex[:, 1:, None] * _FLEX_ANGLES, axis=-1)  # (T, 4, 3)
+    cum = np.cumsum(
+        (flex[:, 1:] * _FLEX_REACH)[..., None] * _FLEX_ANGLES, axis=-1
+    )  # (T, 4, 3)
     ca = np.cos(cum)
     d = np.stack(  # (T, 4, 3 phalanges, 3 coords)
         [
@@ -287,8 +299,9 @@ def hand_local(shape: np.ndarray, scale: float) -> np.ndarray:
     first = first / np.linalg.norm(first)
     out[:, 1] = _THUMB_BONES[0] * scale * first
     ft = flex[:, :1]  # (T, 1)
-    gam = 0.25 + 0.85 * abd - ft * np.array([0.45, 0.95, 1.35])  # (T, 3)
-    zeta = 0.45 * (1.0 - abd) + ft * np.array([0.35, 0.7, 0.9])  # (T, 3)
+    # a fully flexed thumb folds across the palm (tip-root ~0.075 instead of ~0.13)
+    gam = 0.25 + 0.85 * abd - ft * np.array([0.6, 2.2, 2.4])  # (T, 3)
+    zeta = 0.45 * (1.0 - abd) + ft * np.array([0.1, 0.3, 0.6])  # (T, 3)
     dt = np.stack([np.cos(gam), np.sin(gam), zeta], axis=-1)  # (T, 3, 3)
     dt = dt / np.linalg.norm(dt, axis=-1, keepdims=True)
     out[:, 2:5] = out[:, 1:2] + np.cumsum(
