@@ -13,15 +13,21 @@ run on its own by papermill, in order::
     results/<preset>/            tables (CSV + Markdown), committed for `default`
     figures/                     figures of the default run, committed
 
-A run in a folder of its own (``RUN_DIR``) keeps its tables and figures inside it
-(``<run>/results``, ``<run>/figures``) so it never overwrites the committed ones.
+A run in a folder of its own (``RUN_DIR``, or the environment variable
+``NAR_SLP_RUN_DIR`` when a chapter's ``RUN_DIR`` parameter is empty) keeps its tables
+and figures inside it (``<run>/results``, ``<run>/figures``) so it never overwrites the
+committed ones. ``make test`` sets ``NAR_SLP_RUN_DIR`` so that re-executing the
+committed chapters never rewrites tracked files.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nar_slp
+
+RUN_DIR_ENV = "NAR_SLP_RUN_DIR"
 
 
 def repo_root() -> Path:
@@ -29,9 +35,15 @@ def repo_root() -> Path:
     return Path(nar_slp.__file__).resolve().parent.parent
 
 
+def _override(override: str | Path | None) -> str | Path | None:
+    """The explicit run folder, else ``$NAR_SLP_RUN_DIR`` (empty = unset)."""
+    return override or os.environ.get(RUN_DIR_ENV) or None
+
+
 def run_dir(preset: str, override: str | Path | None = None) -> Path:
-    """``override`` if given (relative paths are taken from the repo root), else
-    ``runs/<preset>`` under the repo root."""
+    """``override`` if given, else ``$NAR_SLP_RUN_DIR`` if set (relative paths are
+    taken from the repo root), else ``runs/<preset>`` under the repo root."""
+    override = _override(override)
     if override:
         p = Path(override).expanduser()
         return p if p.is_absolute() else repo_root() / p
@@ -42,6 +54,7 @@ def results_dir(preset: str, override: str | Path | None = None) -> Path:
     """``results/<preset>/`` under the repo root, or ``<run>/results`` for a run in a
     folder of its own (``override``, e.g. tests and experiments), so such runs never
     overwrite the committed tables. Created if missing."""
+    override = _override(override)
     path = (
         run_dir(preset, override) / "results"
         if override
@@ -55,6 +68,7 @@ def figures_dir(preset: str = "default", override: str | Path | None = None) -> 
     """``figures/`` under the repo root for the default run (the committed figures);
     ``<run>/figures`` for other presets or a run folder of its own. Created if
     missing."""
+    override = _override(override)
     if override or preset != "default":
         path = run_dir(preset, override) / "figures"
     else:

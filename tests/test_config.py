@@ -61,3 +61,21 @@ def test_valid_keys_cover_every_section():
     keys = valid_keys()
     for section in ("corpus", "data", "vae", "student", "eval"):
         assert any(k.startswith(section + ".") for k in keys)
+
+
+def test_bootstrap_se():
+    import numpy as np
+
+    from nar_slp.utils import bootstrap_se
+
+    x = np.random.default_rng(0).normal(0, 1, 400)
+    se = bootstrap_se(lambda i: x[i].mean(), len(x), 500, seed=1)
+    assert se == pytest.approx(x.std(ddof=1) / np.sqrt(len(x)), rel=0.15)
+    assert se == bootstrap_se(lambda i: x[i].mean(), len(x), 500, seed=1)
+    assert bootstrap_se(lambda i: 3.0, 10, 50) == 0.0  # a constant has no spread
+    assert np.isnan(bootstrap_se(lambda i: x[i].mean(), len(x), 0))
+    big = np.tile(x, 4)  # four times the data: half the standard error
+    se4 = bootstrap_se(lambda i: big[i].mean(), len(big), 500, seed=1)
+    assert se4 == pytest.approx(se / 2, rel=0.2)
+    with pytest.raises(ValueError, match="n_items"):
+        bootstrap_se(lambda i: 0.0, 0)

@@ -39,3 +39,43 @@ def test_notebook_is_parameterised_executed_and_error_free(path):
                     "progress bar in committed output"
                 )
     assert any("assert" in "".join(c["source"]) for c in code[-2:]), "ends with checks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_is_shown_inline(path):
+    """A cell that shows a figure carries it as an image output in the committed
+    chapter (the inline backend; nbval does not compare image bytes)."""
+    nb = json.loads(path.read_text())
+    shown = [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "plt.show()" in "".join(c["source"])
+    ]
+    for cell in shown:
+        images = [
+            o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})
+        ]
+        if "if data.source" in "".join(cell["source"]) and not cell["outputs"]:
+            continue  # a figure that only external data skips
+        assert images, (
+            f"{path.name}: no image output for\n{''.join(cell['source'])[:200]}"
+        )
+
+
+def test_notebook_runs_do_not_force_a_non_interactive_backend():
+    makefile = (NOTEBOOKS[0].parent.parent / "Makefile").read_text()
+    assert "export MPLBACKEND" not in makefile
+
+
+def test_run_dir_from_environment(tmp_path, monkeypatch):
+    from nar_slp import paths
+
+    monkeypatch.delenv(paths.RUN_DIR_ENV, raising=False)
+    assert paths.run_dir("default") == paths.repo_root() / "runs" / "default"
+    assert paths.figures_dir("default") == paths.repo_root() / "figures"
+    monkeypatch.setenv(paths.RUN_DIR_ENV, str(tmp_path / "scratch"))
+    assert paths.run_dir("default") == tmp_path / "scratch"
+    assert paths.results_dir("default") == tmp_path / "scratch" / "results"
+    assert paths.figures_dir("default") == tmp_path / "scratch" / "figures"
+    # an explicit RUN_DIR parameter still wins over the environment
+    assert paths.run_dir("default", tmp_path / "mine") == tmp_path / "mine"

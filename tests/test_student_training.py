@@ -192,3 +192,27 @@ def test_gloss_mode_without_glosses(tiny_bert_dir, tmp_path):
             log=None,
             input_kind="gloss",
         )
+
+
+def test_dev_report_matches_training_dev_metrics(tiny_bert_dir, data, tmp_path):
+    from nar_slp.training.student_trainer import DEV_REPORT_COLUMNS, student_dev_report
+
+    cfg = _cfg(tiny_bert_dir)
+    result = _train(cfg, data, tmp_path)
+    vae = _vae(cfg)
+    report = student_dev_report(result.model, data[1], vae, cfg, "cpu", n_boot=50)
+    assert tuple(report) == DEV_REPORT_COLUMNS
+    last = result.history[-1]
+    # one sequence at a time, frame-weighted: the same numbers as the epoch's dev pass
+    assert report["dev L_pose"][0] == pytest.approx(last["dev_pose"], rel=1e-5)
+    assert report["dev L_distil"][0] == pytest.approx(last["dev_distil"], rel=1e-5)
+    assert report["dev L_length"][0] == pytest.approx(last["dev_length"], rel=1e-5)
+    assert report["dev DurACC %"][0] == pytest.approx(100 * last["dev_duracc"])
+    assert all(np.isfinite(se) and se >= 0 for _, se in list(report.values())[:3])
+    again = student_dev_report(result.model, data[1], vae, cfg, "cpu", n_boot=50)
+    assert again == report or all(  # deterministic (NaN-aware)
+        np.allclose(a, b, equal_nan=True)
+        for a, b in zip(again.values(), report.values(), strict=True)
+    )
+    off = student_dev_report(result.model, data[1], vae, cfg, "cpu", n_boot=0)
+    assert all(np.isnan(se) for _, se in off.values())

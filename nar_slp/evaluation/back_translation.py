@@ -563,6 +563,69 @@ def bleu_scores(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, float | s
     return out
 
 
+def _bleu_metric(order: int) -> Any:
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(max_ngram_order=order)
+
+
+def bleu_sentence_stats(
+    hyps: Sequence[str], refs: Sequence[str], order: int = 4
+) -> np.ndarray:
+    """Per-sentence sufficient statistics of sacrebleu's corpus BLEU-``order``.
+
+    Row i is ``[hyp_len, ref_len, correct_1..correct_order, total_1..total_order]``
+    of sentence i (13a tokens), exactly what ``corpus_score`` sums over sentences
+    (sacrebleu's own paired bootstrap resamples these rows). Summing any multiset of
+    rows and passing the sum to :func:`bleu_from_stats` equals ``corpus_score`` on the
+    corresponding hypothesis/reference lists.
+
+    Returns:
+        (N, 2 + 2 * order) int64.
+    """
+    hyps, refs = list(hyps), list(refs)
+    if len(hyps) != len(refs):
+        raise ValueError(
+            f"bleu_sentence_stats: {len(hyps)} hypotheses but {len(refs)} references"
+        )
+    stats = _bleu_metric(order)._extract_corpus_statistics(hyps, [refs])
+    return np.asarray(stats, dtype=np.int64).reshape(len(hyps), 2 + 2 * order)
+
+
+def bleu_from_stats(stats: np.ndarray, order: int = 4) -> float:
+    """Corpus BLEU-``order`` (×100) from summed statistics (2 + 2 * order,)
+    (see :func:`bleu_sentence_stats`), with the settings of :func:`bleu_scores`."""
+    metric = _bleu_metric(order)
+    return float(metric._compute_score_from_stats([int(v) for v in stats]).score)
+
+
+def bleu_bootstrap(
+    hyps: Sequence[str], refs: Sequence[str], boot_counts: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Corpus BLEU-1..4 of every bootstrap resample, from statistics computed once.
+
+    Args:
+        hyps, refs: parallel lists of N strings.
+        boot_counts: (n_boot, N) sentence counts
+            (:func:`nar_slp.evaluation.bootstrap.bootstrap_counts`).
+
+    Returns:
+        ``{"BLEU-1": (n_boot,), …, "BLEU-4": (n_boot,)}`` (×100).
+    """
+    out: dict[str, np.ndarray] = {}
+    for n in range(1, 5):
+        metric = _bleu_metric(n)
+        summed = boot_counts @ bleu_sentence_stats(hyps, refs, n)  # (n_boot, S)
+        out[f"BLEU-{n}"] = np.array(
+            [
+                metric._compute_score_from_stats([int(v) for v in row]).score
+                for row in summed
+            ],
+            dtype=np.float64,
+        )
+    return out
+
+
 class WhitespaceTokenizer:
     """Tokenizer for ``rouge_score``: lowercase + split on whitespace.
 
@@ -587,6 +650,14 @@ def rouge_l(
             ``"default"`` (rouge_score's own [a-z0-9] tokenizer) or any object with a
             ``tokenize(text) -> list[str]`` method.
     """
+    return 100.0 * float(np.mean(rouge_l_per_sentence(hyps, refs, tokenizer)))
+
+
+def rouge_l_per_sentence(
+    hyps: Sequence[str], refs: Sequence[str], tokenizer: Any = "whitespace"
+) -> np.ndarray:
+    """Sentence-level ROUGE-L F-measures (N,) in [0, 1]; :func:`rouge_l` is 100 × their
+    mean. Arguments as :func:`rouge_l`."""
     from rouge_score.rouge_scorer import RougeScorer
 
     hyps, refs = list(hyps), list(refs)
@@ -599,10 +670,9 @@ def rouge_l(
     elif tokenizer == "default":
         tokenizer = None
     scorer = RougeScorer(["rougeL"], tokenizer=tokenizer)
-    scores = [
-        scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hyps, refs, strict=True)
-    ]
-    return 100.0 * float(np.mean(scores))
+    return np.array(
+        [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hyps, refs, strict=True)]
+    )
 
 
 def back_translation_scores(

@@ -27,6 +27,14 @@ windowed as above (with [0, 50) and W = 34: windows [0, 34) and [16, 50)) and FG
 computed between the two pools of segments. Prefixes ``~p`` are the intervals [0, p):
 FGD of the first p frames, where a NAR model's false decoding initiation shows.
 A bin with fewer than 2 segments on either side returns FGD = NaN with the counts.
+
+Bootstrap. Every segment remembers the sentence (index into the input list) it was
+cut from (:class:`WindowFeatures`). Features are computed once; the point estimate and
+every bootstrap resample go through one function, :func:`fgd_from_features`, which
+repeats each sentence's windows as often as the resample drew the sentence and
+recomputes only means, covariances and the Fréchet distance. Resampling is paired:
+generated and reference windows of sentence i get the same weight, so the lists must
+be parallel (``len(generated) == len(reference)``) when ``boot_counts`` is given.
 """
 
 from __future__ import annotations
@@ -34,12 +42,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 
+from nar_slp.evaluation.bootstrap import se_from_replicates
 from nar_slp.evaluation.metrics import slice_interval
 from nar_slp.evaluation.tae import TAE, encode_segments, normalise_flat, windows
 
@@ -128,6 +137,18 @@ class Segments:
     segments: list[np.ndarray]
     n_excluded: int  # segments shorter than tae.min_frames
     n_sequences: int  # sequences that contributed at least one segment
+    # (N_seg,) index into the input list of the sequence each segment was cut from
+    sentence: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class WindowFeatures:
+    """TAE features of the windows of a set of sequences, with their sentence ids."""
+
+    features: np.ndarray  # (N_seg, Z) float64
+    sentence: np.ndarray  # (N_seg,) int64 index of the sequence each window came from
+    n_excluded: int  # segments shorter than tae.min_frames
+    n_sequences: int  # sequences that contributed at least one segment
 
 
 def collect_segments(
@@ -147,8 +168,9 @@ def collect_segments(
             frame in it contribute nothing and are not counted as excluded.
     """
     out: list[np.ndarray] = []
+    sentence: list[int] = []
     excluded = contributing = 0
-    for seq in seqs:
+    for i, seq in enumerate(seqs):
         poses = np.asarray(getattr(seq, "poses", seq))
         part = slice_interval(poses, start, len(poses) if stop is None else stop)
         if len(part) == 0:
@@ -159,32 +181,100 @@ def collect_segments(
         if kept:
             contributing += 1
             out += kept
-    return Segments(out, excluded, contributing)
+            sentence += [i] * len(kept)
+    return Segments(out, excluded, contributing, np.asarray(sentence, np.int64))
+
+
+def window_features(
+    seqs: Sequence[np.ndarray],
+    tae: TAE,
+    normaliser: Any,
+    start: int = 0,
+    stop: int | None = None,
+    batch_size: int = 256,
+) -> WindowFeatures:
+    """:func:`collect_segments` then one TAE pass: features (N_seg, Z) with the
+    sentence id of each window. Arguments as :func:`collect_segments`."""
+    segs = collect_segments(seqs, tae, normaliser, start, stop)
+    feats = encode_segments(tae, segs.segments, batch_size)
+    return WindowFeatures(feats, segs.sentence, segs.n_excluded, segs.n_sequences)
 
 
 def features(
     tae: TAE, seqs: Sequence[np.ndarray], normaliser: Any, batch_size: int = 256
 ) -> np.ndarray:
     """TAE features (N, Z) of all segments of ``seqs`` (PT coordinates, see above)."""
-    return encode_segments(
-        tae, collect_segments(seqs, tae, normaliser).segments, batch_size
-    )
+    return window_features(seqs, tae, normaliser, batch_size=batch_size).features
 
 
-def _fgd_of(gen: Segments, ref: Segments, tae: TAE, scale: float, batch: int) -> dict:
-    result = {
-        "fgd": math.nan,
-        "n_generated": len(gen.segments),
-        "n_reference": len(ref.segments),
+def _scaled_fgd(fg: np.ndarray, fr: np.ndarray, scale: float) -> float:
+    """``scale`` × FGD of generated (N_g, Z) vs reference (N_r, Z) features; NaN if a
+    side has fewer than 2 rows."""
+    if len(fg) < MIN_SEGMENTS or len(fr) < MIN_SEGMENTS:
+        return math.nan
+    return scale * frechet_distance(*feature_stats(fr), *feature_stats(fg))
+
+
+def fgd_from_features(
+    gen: WindowFeatures,
+    ref: WindowFeatures,
+    scale: float = 10.0,
+    boot_counts: np.ndarray | None = None,
+) -> dict[str, float | int]:
+    """FGD × ``scale`` from window features, and optionally its bootstrap SE.
+
+    The point estimate uses every window once. Resample b weights sentence i by
+    ``boot_counts[b, i]``: each of its windows (generated and reference alike) is
+    repeated that many times and FGD is recomputed from those features, so a window
+    counts exactly as often as the sentence it was cut from.
+
+    Args:
+        gen, ref: features with sentence ids from :func:`window_features`.
+        scale: ``cfg.eval.fgd_scale``.
+        boot_counts: (n_boot, N) sentence counts from
+            :func:`nar_slp.evaluation.bootstrap.bootstrap_counts`, N the number of
+            (paired) sequences; ``None`` = no bootstrap.
+
+    Returns:
+        ``{"fgd", "n_generated", "n_reference", "excluded_generated",
+        "excluded_reference"}`` plus ``"fgd_se"`` (std over resamples, ddof=1, in
+        the same ×``scale`` units; NaN if ``n_boot`` < 2) when ``boot_counts`` is
+        given. Resamples that leave a side with < 2 windows are skipped.
+    """
+    result: dict[str, float | int] = {
+        "fgd": _scaled_fgd(gen.features, ref.features, scale),
+        "n_generated": len(gen.features),
+        "n_reference": len(ref.features),
         "excluded_generated": gen.n_excluded,
         "excluded_reference": ref.n_excluded,
     }
-    if len(gen.segments) < MIN_SEGMENTS or len(ref.segments) < MIN_SEGMENTS:
+    if boot_counts is None:
         return result
-    fg = encode_segments(tae, gen.segments, batch)
-    fr = encode_segments(tae, ref.segments, batch)
-    result["fgd"] = scale * frechet_distance(*feature_stats(fr), *feature_stats(fg))
+    n = boot_counts.shape[1]
+    for side in (gen, ref):
+        if len(side.sentence) and side.sentence.max() >= n:
+            raise ValueError(
+                f"fgd_from_features: a window of sentence {side.sentence.max()} but "
+                f"boot_counts cover {n} sentences"
+            )
+    replicates = [
+        _scaled_fgd(
+            np.repeat(gen.features, counts[gen.sentence], axis=0),
+            np.repeat(ref.features, counts[ref.sentence], axis=0),
+            scale,
+        )
+        for counts in boot_counts
+    ]
+    result["fgd_se"] = se_from_replicates(replicates)
     return result
+
+
+def _check_paired(generated: Sequence, reference: Sequence, boot: Any) -> None:
+    if boot is not None and len(generated) != len(reference):
+        raise ValueError(
+            f"FGD bootstrap pairs sentences: {len(generated)} generated but "
+            f"{len(reference)} reference sequences"
+        )
 
 
 def fgd_report(
@@ -194,16 +284,22 @@ def fgd_report(
     normaliser: Any,
     scale: float = 10.0,
     batch_size: int = 256,
+    boot_counts: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """FGD × ``scale`` of whole sequences, with segment counts.
 
+    ``boot_counts`` (n_boot, N) adds ``"fgd_se"``, see :func:`fgd_from_features`
+    (the lists must then be parallel).
+
     Returns:
         ``{"fgd", "n_generated", "n_reference", "excluded_generated",
-        "excluded_reference"}``; ``fgd`` is NaN if a side has < 2 segments.
+        "excluded_reference"}`` (+ ``"fgd_se"``); ``fgd`` is NaN if a side has < 2
+        segments.
     """
-    gen = collect_segments(generated, tae, normaliser)
-    ref = collect_segments(reference, tae, normaliser)
-    return _fgd_of(gen, ref, tae, scale, batch_size)
+    _check_paired(generated, reference, boot_counts)
+    gen = window_features(generated, tae, normaliser, batch_size=batch_size)
+    ref = window_features(reference, tae, normaliser, batch_size=batch_size)
+    return fgd_from_features(gen, ref, scale, boot_counts)
 
 
 def fgd(
@@ -247,26 +343,30 @@ def fgd_by_interval(
     intervals: Sequence[tuple[int, int]] = DEFAULT_INTERVALS,
     scale: float = 10.0,
     batch_size: int = 256,
+    boot_counts: np.ndarray | None = None,
 ) -> dict[str, dict[str, float | int]]:
     """FGD per frame-length interval [a, b) (Table 2 left, Fig. 4).
 
     For each interval, each generated and each reference sequence contributes its
     frames a .. min(b, T) - 1 if it has at least ``tae.min_frames`` of them; the slices
     are windowed and FGD × ``scale`` is computed between the two pools (see the
-    module docstring). At 25 fps, [0, 50) is 0-2 s.
+    module docstring). At 25 fps, [0, 50) is 0-2 s. ``boot_counts`` (n_boot, N) adds
+    ``"fgd_se"`` to each bin (windows keep the sentence they were cut from, see
+    :func:`fgd_from_features`).
 
     Returns:
         ``{"a-b": {"fgd", "n_generated", "n_reference", "excluded_generated",
-        "excluded_reference", "start", "stop"}}`` in the order of ``intervals``;
-        ``fgd`` is NaN when a side has fewer than 2 segments.
+        "excluded_reference", "start", "stop"}}`` (+ ``"fgd_se"``) in the order of
+        ``intervals``; ``fgd`` is NaN when a side has fewer than 2 segments.
     """
+    _check_paired(generated, reference, boot_counts)
     out: dict[str, dict[str, float | int]] = {}
     for a, b in intervals:
         if not 0 <= a < b:
             raise ValueError(f"fgd_by_interval: bad interval [{a}, {b})")
-        gen = collect_segments(generated, tae, normaliser, a, b)
-        ref = collect_segments(reference, tae, normaliser, a, b)
-        res = _fgd_of(gen, ref, tae, scale, batch_size)
+        gen = window_features(generated, tae, normaliser, a, b, batch_size)
+        ref = window_features(reference, tae, normaliser, a, b, batch_size)
+        res = fgd_from_features(gen, ref, scale, boot_counts)
         res.update(start=a, stop=b)
         out[interval_label(a, b)] = res
     return out
@@ -280,6 +380,7 @@ def fgd_by_prefix(
     prefixes: Sequence[int] = DEFAULT_PREFIXES,
     scale: float = 10.0,
     batch_size: int = 256,
+    boot_counts: np.ndarray | None = None,
 ) -> dict[str, dict[str, float | int]]:
     """FGD of the first p frames, frames 0 .. p - 1 (Table 2 right, "short intervals").
 
@@ -294,5 +395,6 @@ def fgd_by_prefix(
         [(0, p) for p in prefixes],
         scale,
         batch_size,
+        boot_counts,
     )
     return {f"~{p}": res[interval_label(0, p)] for p in prefixes}

@@ -7,7 +7,8 @@ PT-format folder under ``<run>/outputs/<key>/`` so any tool (ours or another
 project's) can read them, and a system evaluated here is one more row in Tables 1-3.
 
 Metrics per system and split (paper §5): FGD ×10 (Eq. 12), back-translation BLEU-1..4
-and ROUGE-L, DurACC (§5.4), DTW-MJE, and FGD per frame interval / prefix (Table 2).
+and ROUGE-L, DurACC (§5.4), DTW-MJE, and FGD per frame interval / prefix (Table 2),
+each with a bootstrap standard error over test sentences (``bootstrap.py``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ import numpy as np
 
 from nar_slp.config import Config
 from nar_slp.data.pt_format import SignSequence, read_split, write_split
-from nar_slp.evaluation.back_translation import back_translation_scores
+from nar_slp.evaluation.back_translation import (
+    back_translation_scores,
+    bleu_bootstrap,
+    rouge_l_per_sentence,
+)
+from nar_slp.evaluation.bootstrap import bootstrap_counts, mean_se, se_from_replicates
 from nar_slp.evaluation.fgd import fgd_by_interval, fgd_by_prefix, fgd_report
-from nar_slp.evaluation.metrics import dur_acc, mean_dtw_mje
+from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc
 from nar_slp.evaluation.tables import (
     GT,
     MEAN,
@@ -134,17 +140,38 @@ def evaluate_output(
     normaliser: Any,
     cfg: Config,
     target: str = "text",
+    n_boot: int = 200,
+    boot_seed: int = 0,
 ) -> dict[str, Any]:
-    """All metrics of one system on one split.
+    """All metrics of one system on one split, with bootstrap standard errors.
+
+    The standard errors resample the N test sentences with replacement ``n_boot``
+    times (``np.random.default_rng(boot_seed)``), paired: sentence i brings its
+    generated and its reference sequence (and all their FGD windows). Every metric
+    uses the same resamples and is recomputed from per-sentence quantities computed
+    once (TAE features, BLEU n-gram statistics, ROUGE-L, DurACC hits, DTW-MJE); the
+    TAE and the SLT model run once. SE = std over resamples (ddof=1), in the units
+    reported (FGD × ``cfg.eval.fgd_scale``, DurACC in %, BLEU/ROUGE × 100).
+    ``n_boot=0`` skips the bootstrap (every SE is NaN); point estimates do not
+    depend on ``n_boot``.
 
     Returns ``{"FGD", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE", "signature",
-    "intervals": {...}, "prefixes": {...}, "hypotheses": [...]}`` (DurACC in %).
+    "se": {"FGD", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE"}, "intervals":
+    {...}, "prefixes": {...}, "hypotheses": [...]}`` (DurACC in %); each bin of
+    ``"intervals"`` / ``"prefixes"`` has ``"fgd_se"`` besides ``"fgd"``.
     """
+    if len(out.poses) != len(refs):
+        raise ValueError(
+            f"evaluate_output: {len(out.poses)} outputs but {len(refs)} references"
+        )
     ref_poses = [s.poses for s in refs]
     scale = cfg.eval.fgd_scale
-    res: dict[str, Any] = {
-        "FGD": fgd_report(out.poses, ref_poses, tae, normaliser, scale)["fgd"]
-    }
+    counts = bootstrap_counts(len(refs), n_boot, boot_seed)  # (n_boot, N)
+    overall = fgd_report(
+        out.poses, ref_poses, tae, normaliser, scale, boot_counts=counts
+    )
+    res: dict[str, Any] = {"FGD": overall["fgd"]}
+    se: dict[str, float] = {"FGD": overall["fgd_se"]}
     references = [s.gloss if target == "gloss" else s.text for s in refs]
     scores, hyps = back_translation_scores(
         slt, out.poses, references, normaliser, cfg.eval.batch_size, cfg.eval.beam_size
@@ -155,13 +182,24 @@ def evaluate_output(
             for k in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE", "signature")
         }
     )
+    for key, replicates in bleu_bootstrap(hyps, references, counts).items():
+        se[key] = se_from_replicates(replicates)
+    se["ROUGE"] = mean_se(100.0 * rouge_l_per_sentence(hyps, references), counts)
     true_len = np.array([s.n_frames for s in refs])
-    res["DurACC"] = 100.0 * dur_acc(out.lengths, true_len, cfg.eval.duracc_tolerance)
-    res["DTW-MJE"] = mean_dtw_mje(out.poses, ref_poses)
+    tolerance = cfg.eval.duracc_tolerance
+    res["DurACC"] = 100.0 * dur_acc(out.lengths, true_len, tolerance)
+    hits = np.abs(np.asarray(out.lengths) - true_len) < tolerance  # (N,) bool
+    se["DurACC"] = mean_se(100.0 * hits, counts)
+    dtw = dtw_mje_per_sentence(out.poses, ref_poses)  # (N,) PT units
+    res["DTW-MJE"] = float(np.mean(dtw))  # = mean_dtw_mje(out.poses, ref_poses)
+    se["DTW-MJE"] = mean_se(dtw, counts)
+    res["se"] = se
     res["intervals"] = fgd_by_interval(
-        out.poses, ref_poses, tae, normaliser, scale=scale
+        out.poses, ref_poses, tae, normaliser, scale=scale, boot_counts=counts
     )
-    res["prefixes"] = fgd_by_prefix(out.poses, ref_poses, tae, normaliser, scale=scale)
+    res["prefixes"] = fgd_by_prefix(
+        out.poses, ref_poses, tae, normaliser, scale=scale, boot_counts=counts
+    )
     res["hypotheses"] = hyps
     return res
 

@@ -153,12 +153,20 @@ def dtw_mje(gen: np.ndarray, ref: np.ndarray) -> float:
     return total / length
 
 
-def mean_dtw_mje(gens: Sequence[np.ndarray], refs: Sequence[np.ndarray]) -> float:
-    """Mean of :func:`dtw_mje` over paired lists (generated i against reference i)."""
+def dtw_mje_per_sentence(
+    gens: Sequence[np.ndarray], refs: Sequence[np.ndarray]
+) -> np.ndarray:
+    """:func:`dtw_mje` of each pair (generated i against reference i), shape (N,)
+    in PT units (the per-sentence values behind the bootstrap SE of DTW-MJE)."""
     if len(gens) != len(refs):
         raise ValueError(
             f"mean_dtw_mje: {len(gens)} generated sequences but {len(refs)} references"
         )
     if not gens:
         raise ValueError("mean_dtw_mje: no sequences given")
-    return float(np.mean([dtw_mje(g, r) for g, r in zip(gens, refs, strict=True)]))
+    return np.array([dtw_mje(g, r) for g, r in zip(gens, refs, strict=True)])
+
+
+def mean_dtw_mje(gens: Sequence[np.ndarray], refs: Sequence[np.ndarray]) -> float:
+    """Mean of :func:`dtw_mje` over paired lists (generated i against reference i)."""
+    return float(np.mean(dtw_mje_per_sentence(gens, refs)))

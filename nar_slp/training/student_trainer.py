@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -41,7 +42,13 @@ from nar_slp.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from nar_slp.utils import autocast_context, pick_device, quiet_progress, seed_everything
+from nar_slp.utils import (
+    autocast_context,
+    bootstrap_se,
+    pick_device,
+    quiet_progress,
+    seed_everything,
+)
 
 INPUT_KINDS = ("text", "gloss")
 
@@ -105,6 +112,39 @@ def _set_epoch(loader: Any, epoch: int) -> None:
 
 
 @torch.no_grad()
+def _dev_batches(
+    model: TextToLatentStudent,
+    loader: Any,
+    vae: nn.Module,
+    cfg: Config,
+    device: torch.device,
+    input_kind: str,
+) -> Iterator[dict[str, Any]]:
+    """Per batch: the loss terms (true lengths), frame and sequence counts, and the
+    regulator's predicted lengths next to the true ones."""
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in loader:
+            batch = batch.to(device)
+            with autocast_context(device, cfg.student.mixed_precision):
+                out = model(_inputs(batch, input_kind), n_frames=batch.lengths)
+                losses = student_losses(
+                    out, batch, vae, cfg.data.max_frames, True, cfg.student.loss_weights
+                )
+            predicted = model.lengths_from_ratio(out.length_ratio)  # (B,)
+            yield {
+                "pose": float(losses.pose),
+                "distil": float(losses.distil),
+                "length": float(losses.length),
+                "frames": int(batch.mask.sum()),
+                "predicted": predicted.detach().cpu().numpy(),
+                "true": batch.lengths.cpu().numpy(),
+            }
+    finally:
+        model.train(was_training)
+
+
 def evaluate_student(
     model: TextToLatentStudent,
     loader: Any,
@@ -119,27 +159,16 @@ def evaluate_student(
     frames, the length BCE over sequences, DurACC = share of sequences whose predicted
     length is within ``cfg.eval.duracc_tolerance`` frames of the truth.
     """
-    was_training = model.training
-    model.eval()
     sums = {"pose": 0.0, "distil": 0.0, "length": 0.0}
     n_frames = n_seqs = n_hit = 0
-    for batch in loader:
-        batch = batch.to(device)
-        with autocast_context(device, cfg.student.mixed_precision):
-            out = model(_inputs(batch, input_kind), n_frames=batch.lengths)
-            losses = student_losses(
-                out, batch, vae, cfg.data.max_frames, True, cfg.student.loss_weights
-            )
-        frames = int(batch.mask.sum())
-        sums["pose"] += float(losses.pose) * frames
-        sums["distil"] += float(losses.distil) * frames
-        sums["length"] += float(losses.length) * len(batch.lengths)
-        predicted = model.lengths_from_ratio(out.length_ratio)  # (B,)
-        error = (predicted - batch.lengths.to(predicted.device)).abs()
+    for row in _dev_batches(model, loader, vae, cfg, device, input_kind):
+        sums["pose"] += row["pose"] * row["frames"]
+        sums["distil"] += row["distil"] * row["frames"]
+        sums["length"] += row["length"] * len(row["true"])
+        error = np.abs(row["predicted"] - row["true"])
         n_hit += int((error <= cfg.eval.duracc_tolerance).sum())
-        n_frames += frames
-        n_seqs += len(batch.lengths)
-    model.train(was_training)
+        n_frames += row["frames"]
+        n_seqs += len(row["true"])
     if n_seqs == 0:
         return {k: math.nan for k in ("pose", "distil", "length", "duracc")}
     return {
@@ -147,6 +176,68 @@ def evaluate_student(
         "distil": sums["distil"] / max(n_frames, 1),
         "length": sums["length"] / n_seqs,
         "duracc": n_hit / n_seqs,
+    }
+
+
+# Columns of chapter 03's training table (results/<preset>/training.csv).
+DEV_REPORT_COLUMNS = (
+    "dev L_pose",
+    "dev L_distil",
+    "dev L_length",
+    "dev DurACC %",
+    "dev length r",
+)
+
+
+def student_dev_report(
+    model: TextToLatentStudent,
+    dataset: Any,
+    vae: nn.Module,
+    cfg: Config,
+    device: str | torch.device | None = None,
+    input_kind: str = "text",
+    n_boot: int = 200,
+    boot_seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """Dev metrics of a trained student, each with its bootstrap standard error.
+
+    Every dev sequence is scored on its own (batch of one, so padding plays no part);
+    the bootstrap resamples sequences with replacement ``n_boot`` times. Returns
+    ``{column: (value, se)}`` for :data:`DEV_REPORT_COLUMNS`: L_pose and L_distil
+    averaged over real frames (as during training), L_length over sequences, DurACC
+    in % with the regulator's lengths, and the correlation of predicted and true
+    lengths. ``n_boot=0`` gives NaN standard errors.
+    """
+    device = pick_device(device) if not isinstance(device, torch.device) else device
+    loader = _make_loader(dataset, 1, shuffle=False, seed=cfg.seed)
+    rows = list(_dev_batches(model, loader, vae, cfg, device, input_kind))
+    if not rows:
+        raise ValueError("student_dev_report: the dev set is empty")
+    frames = np.array([r["frames"] for r in rows], dtype=np.float64)
+    pose = np.array([r["pose"] for r in rows]) * frames  # per-sequence sums
+    distil = np.array([r["distil"] for r in rows]) * frames
+    length = np.array([r["length"] for r in rows])
+    predicted = np.concatenate([r["predicted"] for r in rows]).astype(np.float64)
+    true = np.concatenate([r["true"] for r in rows]).astype(np.float64)
+    hit = np.abs(predicted - true) <= cfg.eval.duracc_tolerance
+
+    def corr(idx: np.ndarray) -> float:
+        p, t = predicted[idx], true[idx]
+        if p.std() == 0 or t.std() == 0:
+            return math.nan
+        return float(np.corrcoef(p, t)[0, 1])
+
+    stats: dict[str, Callable[[np.ndarray], float]] = {
+        "dev L_pose": lambda i: float(pose[i].sum() / frames[i].sum()),
+        "dev L_distil": lambda i: float(distil[i].sum() / frames[i].sum()),
+        "dev L_length": lambda i: float(length[i].mean()),
+        "dev DurACC %": lambda i: float(100.0 * hit[i].mean()),
+        "dev length r": corr,
+    }
+    everything = np.arange(len(rows))
+    return {
+        name: (fn(everything), bootstrap_se(fn, len(rows), n_boot, boot_seed))
+        for name, fn in stats.items()
     }
 
 

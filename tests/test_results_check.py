@@ -1,0 +1,109 @@
+"""The results check: within tolerance passes, beyond fails, missing pieces reported."""
+
+import math
+
+import pytest
+
+from nar_slp.evaluation.tables import ResultsTable
+from nar_slp.results_check import (
+    ResultsMismatchError,
+    bonferroni_z,
+    check_results,
+    compare_results,
+    main,
+)
+
+ROWS = [("Bounds", "GT"), ("Ours", "Ours (w/ KD)"), ("AR", "PT (Base)")]
+
+
+def _write(folder, name, values, columns=("test FGD", "test BLEU-4")):
+    table = ResultsTable(list(columns), ROWS)
+    for system, vals in values.items():
+        table.add_row(
+            system, dict(ROWS_BY_SYSTEM)[system], dict(zip(columns, vals, strict=True))
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / f"{name}.csv")
+
+
+ROWS_BY_SYSTEM = [(s, g) for g, s in ROWS]
+
+
+@pytest.fixture
+def reference(tmp_path):
+    ref = tmp_path / "ref"
+    _write(ref, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (34.8, 8.6)})
+    _write(ref, "table1_se", {"GT": (0.0, 1.0), "Ours (w/ KD)": (2.0, 0.5)})
+    return ref
+
+
+def _tol(se, n_cells=3):  # GT FGD has se 0 and is compared exactly
+    return bonferroni_z(n_cells) * math.sqrt(2) * se
+
+
+def test_bonferroni_z_grows_with_cells():
+    assert bonferroni_z(1) == pytest.approx(1.95996, abs=1e-4)
+    assert bonferroni_z(150) > 3.5 > bonferroni_z(10)
+
+
+def test_identical_run_passes(reference, tmp_path):
+    report = check_results(reference, reference)
+    assert report.ok and report.n_cells == 4 and report.tables == ["table1"]
+
+
+def test_within_tolerance_passes_and_beyond_fails(reference, tmp_path):
+    run = tmp_path / "run"
+    inside = 34.8 + 0.9 * _tol(2.0, 4)
+    _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (inside, 8.6)})
+    assert compare_results(run, reference).ok
+    outside = 34.8 + 1.1 * _tol(2.0, 4)
+    _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (outside, 8.6)})
+    report = compare_results(run, reference)
+    assert not report.ok
+    (m,) = report.mismatches
+    assert (m.table, m.system, m.column) == ("table1", "Ours (w/ KD)", "test FGD")
+    text = str(m)
+    for piece in ("table1", "Ours (w/ KD)", "test FGD", "34.8", f"{outside:.6g}"):
+        assert piece in text
+    with pytest.raises(ResultsMismatchError, match="tolerance"):
+        check_results(run, reference)
+
+
+def test_zero_se_cell_is_exact(reference, tmp_path):
+    run = tmp_path / "run"
+    _write(run, "table1", {"GT": (1e-6, 9.7), "Ours (w/ KD)": (34.8, 8.6)})
+    (m,) = compare_results(run, reference).mismatches
+    assert (m.system, m.column) == ("GT", "test FGD")
+
+
+def test_missing_row_column_table_and_value_are_reported(reference, tmp_path):
+    run = tmp_path / "run"
+    _write(run, "table1", {"GT": (0.0,)}, columns=("test FGD",))
+    reasons = {
+        (m.system, m.column, m.reason)
+        for m in compare_results(run, reference).mismatches
+    }
+    assert ("-", "test BLEU-4", "column missing from the run") in reasons
+    assert ("Ours (w/ KD)", "test FGD", "value missing in the run") in reasons
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (m,) = compare_results(empty, reference).mismatches
+    assert "table missing from the run" in m.reason
+
+
+def test_nothing_to_compare_is_an_error(tmp_path):
+    ref = tmp_path / "ref"
+    _write(ref, "table1", {"GT": (0.0, 9.7)})  # no table1_se.csv
+    with pytest.raises(ResultsMismatchError, match="nothing to compare"):
+        compare_results(ref, ref)
+    with pytest.raises(ResultsMismatchError, match="does not exist"):
+        compare_results(ref, tmp_path / "nope")
+
+
+def test_cli_exit_codes(reference, tmp_path, capsys):
+    assert main([str(reference), "--reference", str(reference)]) == 0
+    run = tmp_path / "run"
+    _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (80.0, 8.6)})
+    assert main([str(run), "--reference", str(reference)]) == 1
+    assert "beyond tolerance" in capsys.readouterr().out
+    assert main([str(run), "--reference", str(tmp_path / "nope")]) == 2
