@@ -39,7 +39,18 @@ from nar_slp.evaluation.tae import TAE
 from nar_slp.utils import bootstrap_se
 
 TEXTS = ["sun in the north", "rain in the south", "cold wind today", "warm sun today"]
-SE_KEYS = ("FGD", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE", "DurACC", "DTW-MJE")
+SE_KEYS = (
+    "FGD",
+    "BLEU-1",
+    "BLEU-2",
+    "BLEU-3",
+    "BLEU-4",
+    "ROUGE",
+    "DurACC",
+    "DTW-MJE",
+    "speed ratio",
+    "spread ratio",
+)
 
 
 def _walk(t: int, seed: int) -> np.ndarray:
@@ -277,6 +288,8 @@ def test_harness_se_of_ground_truth_is_zero(refs, tae, slt, normaliser):
     assert res["se"]["FGD"] == 0.0
     assert res["se"]["DTW-MJE"] == pytest.approx(0.0, abs=1e-9)
     assert res["se"]["DurACC"] == pytest.approx(0.0, abs=1e-9)
+    assert res["speed ratio"] == res["spread ratio"] == 1.0
+    assert res["se"]["speed ratio"] == pytest.approx(0.0, abs=1e-12)
     for group in ("intervals", "prefixes"):
         for v in res[group].values():
             assert v["fgd_se"] == 0.0 or math.isnan(v["fgd"])

@@ -56,7 +56,7 @@ def test_build_table1_places_results_and_keeps_declared_rows():
     assert math.isnan(table.get("Ours (w/ KD)", "test FGD"))
     assert table.is_missing("PT (Base)") and table.systems[0] == "GT"
     assert table.group_of("Extra") == "Other" and table.systems[-1] == "Extra"
-    assert len(table.columns) == 12
+    assert len(table.columns) == 14  # FGD, BLEU-1..4, ROUGE, DTW-MJE per split
 
 
 def test_build_table2_and_3():

@@ -30,13 +30,14 @@ from nar_slp.evaluation.back_translation import (
 )
 from nar_slp.evaluation.bootstrap import bootstrap_counts, mean_se, se_from_replicates
 from nar_slp.evaluation.fgd import fgd_by_interval, fgd_by_prefix, fgd_report
-from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc
+from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import (
     GT,
     MEAN,
     OURS_KD,
     OURS_NO_BERT,
     OURS_NO_KD,
+    PGM_FLOOR,
     RANDOM,
     Claim,
 )
@@ -51,6 +52,7 @@ OUTPUT_KEYS: dict[str, str] = {
     GT: "gt",
     MEAN: "mean",
     RANDOM: "random",
+    PGM_FLOOR: "pgm",
     **{v: k for k, v in STUDENT_SYSTEMS.items()},
 }
 
@@ -99,18 +101,26 @@ def generate_systems(
     device: str = "cpu",
     batch_size: int = 64,
 ) -> dict[str, dict[str, SystemOutput]]:
-    """Outputs of GT, Mean, Random and every trained student under
+    """Outputs of GT, Mean, Random, the PGM floor and every trained student under
     ``<run>/students/`` for ``eval_splits``; students not trained yet are absent.
 
     Mean is given the true lengths (only pose quality is measured); Random returns
-    whole training sequences with their own lengths (paper §4.3).
+    whole training sequences with their own lengths (paper §4.3). The PGM floor
+    (:data:`PGM_FLOOR`) decodes the teacher's latents of the ground truth, LGM(y),
+    through the frozen PGM: a student that matched the teacher exactly would produce
+    these poses, so it bounds what any student can reach through this VAE.
     """
     from nar_slp.inference import generate
     from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
     from nar_slp.training.student_trainer import load_student
 
     mean, rand = MeanPoseBaseline(train), RandomBaseline(train, seed=seed)
-    outputs: dict[str, dict[str, SystemOutput]] = {GT: {}, MEAN: {}, RANDOM: {}}
+    outputs: dict[str, dict[str, SystemOutput]] = {
+        GT: {},
+        MEAN: {},
+        RANDOM: {},
+        PGM_FLOOR: {},
+    }
     students = {}
     for key, system in STUDENT_SYSTEMS.items():
         directory = Path(run) / "students" / key
@@ -123,6 +133,9 @@ def generate_systems(
         outputs[GT][split] = _as_output(GT, [s.poses for s in refs])
         outputs[MEAN][split] = _as_output(MEAN, mean.generate(len(refs), true_len))
         outputs[RANDOM][split] = _as_output(RANDOM, rand.generate(len(refs)))
+        outputs[PGM_FLOOR][split] = _as_output(
+            PGM_FLOOR, pgm_reconstruction(vae, normaliser, [s.poses for s in refs])
+        )
         for system, model in students.items():
             inputs = [s.gloss if model.input_kind == "gloss" else s.text for s in refs]
             gen = generate(model, vae, normaliser, inputs, batch_size, device=device)
@@ -130,6 +143,24 @@ def generate_systems(
         for per_split in outputs.values():
             write_outputs(run, per_split[split], split, refs)
     return outputs
+
+
+def pgm_reconstruction(
+    vae: Any, normaliser: Any, poses: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """PGM(LGM(y)) of each sequence (T, J, K) in PT coordinates: normalise, take the
+    teacher's latent of every frame (the VAE's mean, Eq. 9's Z_pose), decode, map
+    back. Same lengths as the input."""
+    import torch
+
+    device = next(vae.parameters()).device
+    out = []
+    with torch.no_grad():
+        for p in poses:
+            x = torch.from_numpy(normaliser.transform(p, warn=False)).float()
+            y = vae.decode(vae.lgm(x.reshape(len(p), -1).to(device)))  # (T, F)
+            out.append(normaliser.inverse(y.cpu().numpy().reshape(p.shape)))
+    return out
 
 
 def evaluate_output(
@@ -155,8 +186,8 @@ def evaluate_output(
     ``n_boot=0`` skips the bootstrap (every SE is NaN); point estimates do not
     depend on ``n_boot``.
 
-    Returns ``{"FGD", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE", "signature",
-    "se": {"FGD", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE"}, "intervals":
+    Returns ``{"FGD", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE", "speed
+    ratio", "spread ratio", "signature", "se": {the same metrics}, "intervals":
     {...}, "prefixes": {...}, "hypotheses": [...]}`` (DurACC in %); each bin of
     ``"intervals"`` / ``"prefixes"`` has ``"fgd_se"`` besides ``"fgd"``.
     """
@@ -193,6 +224,12 @@ def evaluate_output(
     dtw = dtw_mje_per_sentence(out.poses, ref_poses)  # (N,) PT units
     res["DTW-MJE"] = float(np.mean(dtw))  # = mean_dtw_mje(out.poses, ref_poses)
     se["DTW-MJE"] = mean_se(dtw, counts)
+    # motion amplitude relative to the ground truth: ratio of sentence means, paired
+    amp, ref_amp = motion_amplitude(out.poses), motion_amplitude(ref_poses)  # (N, 2)
+    for col, name in enumerate(("speed ratio", "spread ratio")):
+        res[name] = float(amp[:, col].mean() / ref_amp[:, col].mean())
+        replicates = (counts @ amp[:, col]) / (counts @ ref_amp[:, col])  # (n_boot,)
+        se[name] = se_from_replicates(replicates)
     res["se"] = se
     res["intervals"] = fgd_by_interval(
         out.poses, ref_poses, tae, normaliser, scale=scale, boot_counts=counts
@@ -252,6 +289,16 @@ def paper_claims(
             Claim("every model beats Mean and Random on FGD", "missing rows", None)
         )
 
+    pgm, rnd = get(PGM_FLOOR, "FGD"), get(RANDOM, "FGD")
+    claims.append(
+        Claim(
+            "calibration: the PGM floor is below Random on FGD (so a student can beat "
+            "Random at all)",
+            f"FGD: {PGM_FLOOR} {_fmt(pgm)} vs Random {_fmt(rnd)}",
+            None if pgm is None or rnd is None else bool(pgm < rnd),
+        )
+    )
+
     gt_bleu, mean_bleu = get(GT, "BLEU-4"), get(MEAN, "BLEU-4")
     claims.append(
         Claim(
@@ -269,9 +316,12 @@ def paper_claims(
             claims.append(Claim(name, f"{better} or {worse} not evaluated", None))
             return
         holds = a < b if lower else a > b
-        claims.append(
-            Claim(name, f"{key}: {better} {_fmt(a)} vs {worse} {_fmt(b)}", bool(holds))
-        )
+        ev = f"{key}: {better} {_fmt(a)} vs {worse} {_fmt(b)}"
+        se_a, se_b = get(better, "se"), get(worse, "se")
+        if se_a and se_b and key in se_a and key in se_b:
+            half = 1.96 * math.hypot(se_a[key], se_b[key])
+            ev += f" (difference {_fmt(a - b)} ± {_fmt(half)}, 95 % bootstrap)"
+        claims.append(Claim(name, ev, bool(holds)))
 
     compare("KD beats no-KD on FGD", OURS_KD, OURS_NO_KD, "FGD", lower=True)
     compare("KD beats no-KD on DurACC", OURS_KD, OURS_NO_KD, "DurACC", lower=False)

@@ -10,6 +10,14 @@ DurACC (paper §5.4, Table 3)
     (<1s)", assuming 25 fps, so the default tolerance is 25 frames
     (``cfg.eval.duracc_tolerance``).
 
+Motion amplitude (not in the paper; makes regression to the mean visible)
+    Per sequence, the mean joint speed (Euclidean displacement per frame, averaged
+    over joints and frames) and the pose spread (root-mean-square distance of each
+    joint from its own mean position over the sequence, averaged over joints), both in
+    PT units. A system is compared with the ground truth by the ratio of the sentence
+    means: 1 = as much motion as real signing; a model that averages its training
+    targets scores below 1 on both.
+
 DTW-MJE (not in the paper; a common SLP sanity metric)
     Mean joint error after dynamic time warping. The cost of pairing generated frame i
     with reference frame j is the mean over the J joints of the Euclidean distance
@@ -170,3 +178,22 @@ def dtw_mje_per_sentence(
 def mean_dtw_mje(gens: Sequence[np.ndarray], refs: Sequence[np.ndarray]) -> float:
     """Mean of :func:`dtw_mje` over paired lists (generated i against reference i)."""
     return float(np.mean(dtw_mje_per_sentence(gens, refs)))
+
+
+def motion_amplitude(poses: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-sequence (mean joint speed, pose spread), shape (N, 2), PT units per frame
+    and PT units (see the module docstring). A 1-frame sequence has speed 0."""
+    if not poses:
+        raise ValueError("motion_amplitude: no sequences given")
+    out = np.zeros((len(poses), 2))
+    for i, p in enumerate(poses):
+        p = np.asarray(p, dtype=np.float64)  # (T, J, K)
+        if p.ndim != 3 or len(p) == 0:
+            raise ValueError(
+                f"motion_amplitude: sequence {i} is {p.shape}, not (T, J, K)"
+            )
+        if len(p) > 1:
+            out[i, 0] = np.linalg.norm(np.diff(p, axis=0), axis=-1).mean()
+        centred = p - p.mean(axis=0, keepdims=True)  # (T, J, K)
+        out[i, 1] = np.sqrt((centred**2).sum(-1).mean(0)).mean()
+    return out

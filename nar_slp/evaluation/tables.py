@@ -25,12 +25,16 @@ from typing import Any
 MISSING_MD = "—"
 
 GT, MEAN, RANDOM = "GT", "Mean", "Random"
+# The "perfect student": the teacher's latents of the ground truth decoded by the PGM.
+# No student can beat it on FGD, since the student's poses pass through the same PGM.
+PGM_FLOOR = "PGM (teacher latents)"
 OURS_KD, OURS_NO_KD, OURS_NO_BERT = "Ours (w/ KD)", "Ours (w/o KD)", "Ours (w/o BERT)"
 
 TABLE1_SYSTEMS: tuple[tuple[str, str], ...] = (
     ("Bounds", GT),
     ("Bounds", MEAN),
     ("Bounds", RANDOM),
+    ("Bounds", PGM_FLOOR),
     ("Autoregressive", "PT (Base)"),
     ("Autoregressive", "PT (FP&GN)"),
     ("Non-autoregressive", "NSLP-G (Base)"),
@@ -40,7 +44,9 @@ TABLE1_SYSTEMS: tuple[tuple[str, str], ...] = (
     ("Non-autoregressive", OURS_NO_KD),
     ("Non-autoregressive", OURS_KD),
 )
-TABLE1_METRICS = ("FGD", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE")
+TABLE1_METRICS = ("FGD", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE", "DTW-MJE")
+# Motion amplitude relative to the ground truth (metrics.motion_amplitude).
+MOTION_METRICS = ("speed ratio", "spread ratio")
 SPLITS = ("dev", "test")
 
 TABLE2_SYSTEMS: tuple[tuple[str, str], ...] = (
@@ -304,7 +310,9 @@ def build_table1(
     """Table 1 from ``results[system][split][metric]``, split in {"dev", "test"},
     metric in FGD, BLEU-1..4, ROUGE (extra keys such as "signature" are ignored).
     Declared systems without results are missing rows."""
-    table = ResultsTable(table1_columns(), systems, title)
+    columns = table1_columns()
+    formats = {c: "{:.4f}" for c in columns if c.endswith("DTW-MJE")}
+    table = ResultsTable(columns, systems, title, formats=formats)
     flat = {
         system: {
             f"{split} {m}": per_split[split].get(m)
@@ -334,6 +342,28 @@ def build_table2(
             if label in columns
         }
         for system, bins in results.items()
+    }
+    _place(table, systems, flat)
+    return table
+
+
+def build_motion_table(
+    results: Mapping[str, Mapping[str, Mapping[str, float]]],
+    systems: Sequence[tuple[str, str]] = TABLE1_SYSTEMS,
+    title: str = "Motion amplitude relative to the ground truth (1 = as real signing)",
+) -> ResultsTable:
+    """Speed and spread ratios (``metrics.motion_amplitude``) of every system from
+    ``results[system][split]["speed ratio" | "spread ratio"]``, dev and test."""
+    columns = [f"{split} {m}" for split in SPLITS for m in MOTION_METRICS]
+    table = ResultsTable(columns, systems, title, fmt="{:.3f}")
+    flat = {
+        system: {
+            f"{split} {m}": per_split[split].get(m)
+            for split in SPLITS
+            if split in per_split
+            for m in MOTION_METRICS
+        }
+        for system, per_split in results.items()
     }
     _place(table, systems, flat)
     return table
