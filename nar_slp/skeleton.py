@@ -78,6 +78,16 @@ GROUPS: dict[str, tuple[int, ...]] = {
     "right_hand": tuple(range(R_HAND_ROOT, R_HAND_ROOT + JOINTS_PER_HAND)),
 }
 
+# A finer split of the same joints for error reports: the head and shoulders move little
+# (sway, nods and lifting noise), the arms carry the signing, the neck is the origin.
+BODY_PARTS: dict[str, tuple[int, ...]] = {
+    "head": (0,),
+    "shoulders": (2, 5),
+    "arms": (3, 4, 6, 7),
+    "left_hand": GROUPS["left_hand"],
+    "right_hand": GROUPS["right_hand"],
+}
+
 
 def finger_joints(root: int, finger: str) -> tuple[int, ...]:
     """Indices of the 4 joints (base to tip) of ``finger`` of the hand at ``root``."""

@@ -270,3 +270,35 @@ def test_wrist_speed_is_plausible():
     assert 0.01 <= np.median(speeds) <= 0.04
     assert 0.03 <= np.percentile(speeds, 90) <= 0.09
     assert speeds.max() < 0.25
+
+
+def test_byte_identical_across_simd_paths(tmp_path):
+    """A CPU without AVX-512 (simulated by switching numpy's SIMD kernels off) writes
+    the same bytes: the corpus does not depend on the machine."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from nar_slp.config import get_config; "
+        "from nar_slp.data.corpus import generate_corpus; "
+        "cfg = get_config('smoke').corpus; generate_corpus(cfg, sys.argv[1])"
+    )
+    outs = []
+    for name, features in (
+        ("native", ""),
+        ("no_avx512", "X86_V4 AVX512_ICL AVX512_SPR"),
+    ):
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        if features:
+            env["NPY_DISABLE_CPU_FEATURES"] = features
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / name)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        outs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
+    assert outs[0].keys() == outs[1].keys()
+    for name in outs[0]:
+        assert outs[0][name] == outs[1][name], name

@@ -261,3 +261,19 @@ def test_reconstruction_error_by_group_and_mean_baseline(tmp_path):
     by_hand = np.linalg.norm(target[:, joints] - mean[joints], axis=-1).mean()
     assert base["left_hand"]["normalised"] == pytest.approx(by_hand, rel=1e-5)
     assert set(base) == set(GROUPS)
+
+
+def test_errors_per_body_part():
+    from nar_slp.skeleton import BODY_PARTS, NECK
+    from nar_slp.training.vae_trainer import mean_pose_error
+
+    covered = sorted(j for joints in BODY_PARTS.values() for j in joints)
+    assert covered == [j for j in range(NUM_JOINTS) if j != NECK]  # the neck is 0
+    rng = np.random.default_rng(0)
+    train = rng.uniform(0, 1, (40, NUM_JOINTS, NUM_COORDS)).astype(np.float32)
+    target = train.mean(0, keepdims=True).repeat(5, 0)
+    target[:, 0, 0] += 0.3  # only the head is off the mean pose
+    err = mean_pose_error(train, target, groups=BODY_PARTS)
+    assert err["head"]["normalised"] == pytest.approx(0.3, abs=1e-5)
+    assert all(err[g]["normalised"] < 1e-6 for g in BODY_PARTS if g != "head")
+    assert set(mean_pose_error(train, target)) == set(GROUPS)  # default grouping

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -298,9 +298,12 @@ def _as_frames(poses: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
 
 
 def _group_errors(
-    pred: np.ndarray, target: np.ndarray, normaliser: _Inverse | None
+    pred: np.ndarray,
+    target: np.ndarray,
+    normaliser: _Inverse | None,
+    groups: Mapping[str, Sequence[int]] = GROUPS,
 ) -> dict[str, dict[str, float]]:
-    """Mean Euclidean per-joint error of each skeleton group, (N, J, K) inputs."""
+    """Mean Euclidean per-joint error of each joint group, (N, J, K) inputs."""
     dist = {"normalised": np.linalg.norm(pred - target, axis=-1)}  # (N, J)
     if normaliser is not None:
         dist["original"] = np.linalg.norm(
@@ -308,7 +311,7 @@ def _group_errors(
         )  # (N, J)
     return {
         group: {unit: float(d[:, list(joints)].mean()) for unit, d in dist.items()}
-        for group, joints in GROUPS.items()
+        for group, joints in groups.items()
     }
 
 
@@ -318,6 +321,7 @@ def reconstruction_error_by_group(
     poses_normalised: Sequence[np.ndarray] | np.ndarray,
     normaliser: _Inverse | None = None,
     batch_size: int = 4096,
+    groups: Mapping[str, Sequence[int]] = GROUPS,
 ) -> dict[str, dict[str, float]]:
     """Mean per-joint Euclidean reconstruction error of the VAE (z = mu) per group.
 
@@ -331,7 +335,8 @@ def reconstruction_error_by_group(
 
     Returns:
         ``{group: {"normalised": err, "original": err}}`` for each group of
-        ``nar_slp.skeleton.GROUPS`` (body, left_hand, right_hand); "original" only
+        ``groups`` (default ``nar_slp.skeleton.GROUPS``: body, left_hand, right_hand;
+        ``BODY_PARTS`` splits the body into head, shoulders and arms); "original" only
         with a normaliser. "normalised" distances are taken in the [0, 1] space.
     """
     frames = _as_frames(poses_normalised)  # (N, J, K)
@@ -348,13 +353,14 @@ def reconstruction_error_by_group(
         x = torch.from_numpy(frames[start : start + batch_size]).to(device)
         recon[start : start + batch_size] = model(x).recon.float().cpu().numpy()
     model.train(was_training)
-    return _group_errors(recon, frames, normaliser)
+    return _group_errors(recon, frames, normaliser, groups)
 
 
 def mean_pose_error(
     train_poses: Sequence[np.ndarray] | np.ndarray,
     eval_poses: Sequence[np.ndarray] | np.ndarray,
     normaliser: _Inverse | None = None,
+    groups: Mapping[str, Sequence[int]] = GROUPS,
 ) -> dict[str, dict[str, float]]:
     """Baseline for :func:`reconstruction_error_by_group`: the error of predicting
     the mean training pose for every frame (same groups, units and layout)."""
@@ -367,7 +373,7 @@ def mean_pose_error(
         )
     mean = train.mean(axis=0, keepdims=True)  # (1, J, K)
     pred = np.broadcast_to(mean, target.shape).copy()  # (M, J, K)
-    return _group_errors(pred, target, normaliser)
+    return _group_errors(pred, target, normaliser, groups)
 
 
 __all__ = [

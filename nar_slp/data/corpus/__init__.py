@@ -32,6 +32,7 @@ import json
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -254,13 +255,27 @@ def corpus_statistics(splits: dict[str, list[SignSequence]]) -> dict:
     return out
 
 
+def _rounded(value: Any, digits: int = 10) -> Any:
+    """Floats rounded to ``digits`` significant digits, recursively. numpy's SIMD
+    exp/log differ in the last ulp between CPUs (AVX-512 vs AVX2), which changed the
+    signers' proportions in corpus.json (never the .skels) from machine to machine."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v, digits) for v in value]
+    return value
+
+
 def generate_corpus(cfg: CorpusConfig, out_dir: str | Path) -> dict[str, int]:
     """Write the corpus as a PT-format folder and return {split: number of sequences}.
 
     Writes ``{split}.skels/.text/.gloss/.files`` for train/dev/test (via
     ``pt_format.write_split``) and ``corpus.json`` holding the config, the signers'
     proportions, the signer of each sequence and :func:`corpus_statistics`. Everything
-    is a function of ``cfg``: the same config gives byte-identical files.
+    is a function of ``cfg``: the same config gives byte-identical files, also across
+    CPUs with different SIMD extensions (checked with ``NPY_DISABLE_CPU_FEATURES``).
     """
     out_dir = Path(out_dir)
     splits = generate_splits(cfg)
@@ -272,7 +287,7 @@ def generate_corpus(cfg: CorpusConfig, out_dir: str | Path) -> dict[str, int]:
         "fps": cfg.fps,
         "n_glosses_in_lexicon": len(LEXICON),
         "handshapes": list(HANDSHAPES),
-        "signers": [asdict(s) for s in make_signers(cfg.n_signers)],
+        "signers": [_rounded(asdict(s)) for s in make_signers(cfg.n_signers)],
         "sequence_signers": sequence_signers(cfg),
         "statistics": corpus_statistics(splits),
         "phoenix_reference": PHOENIX_STATS,
