@@ -55,7 +55,7 @@ nbval:
 
 # Compare any run's tables with the committed ones: make results-check RUN=runs/x/results
 results-check: setup
-	$(PY) -m nar_slp.results_check $(RUN) --reference results/default
+	$(PY) -m nar_slp.results_check check $(RUN) --reference results/default
 
 lint: setup
 	$(VENV)/bin/ruff check nar_slp tests benchmarks

@@ -11,6 +11,7 @@ from nar_slp.results_check import (
     check_results,
     compare_results,
     main,
+    run_spread,
 )
 
 ROWS = [("Bounds", "GT"), ("Ours", "Ours (w/ KD)"), ("AR", "PT (Base)")]
@@ -101,9 +102,44 @@ def test_nothing_to_compare_is_an_error(tmp_path):
 
 
 def test_cli_exit_codes(reference, tmp_path, capsys):
-    assert main([str(reference), "--reference", str(reference)]) == 0
+    assert main(["check", str(reference), "--reference", str(reference)]) == 0
     run = tmp_path / "run"
     _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (80.0, 8.6)})
-    assert main([str(run), "--reference", str(reference)]) == 1
+    assert main(["check", str(run), "--reference", str(reference)]) == 1
     assert "beyond tolerance" in capsys.readouterr().out
-    assert main([str(run), "--reference", str(tmp_path / "nope")]) == 2
+    assert main(["check", str(run), "--reference", str(tmp_path / "nope")]) == 2
+
+
+def test_run_spread_widens_the_tolerance(reference, tmp_path):
+    runs = []
+    for i, fgd in enumerate((34.8, 40.8, 28.8)):  # sample sd 6.0
+        run = tmp_path / f"run{i}"
+        _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (fgd, 8.6)})
+        runs.append(run)
+    spread = run_spread(runs, reference)["table1"]
+    assert spread.get("Ours (w/ KD)", "test FGD") == pytest.approx(6.0)
+    assert spread.get("GT", "test FGD") == 0.0
+    new = tmp_path / "new"
+    far = 34.8 + 1.5 * _tol(2.0, 4)  # beyond the bootstrap-only tolerance
+    _write(new, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (far, 8.6)})
+    assert not compare_results(new, reference).ok
+    assert compare_results(new, reference).no_spread == ["table1"]
+    spread.to_csv(reference / "table1_spread.csv")
+    report = compare_results(new, reference)
+    assert report.ok and report.no_spread == []  # sqrt(2^2 + 6^2) x z x sqrt(2)
+    beyond = 34.8 + 1.1 * _tol(math.hypot(2.0, 6.0), 4)
+    _write(new, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (beyond, 8.6)})
+    assert not compare_results(new, reference).ok
+
+
+def test_spread_cli(reference, tmp_path):
+    runs = []
+    for i in range(2):
+        run = tmp_path / f"r{i}"
+        _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (30.0 + i, 8.6)})
+        runs.append(str(run))
+    assert main(["spread", *runs, "--out", str(reference)]) == 0
+    assert (reference / "table1_spread.csv").exists()
+    # a spread file is not itself a table to compare
+    assert compare_results(reference, reference).tables == ["table1"]
+    assert main(["spread", runs[0], "--out", str(reference)]) == 2  # needs 2 runs

@@ -297,6 +297,30 @@ def _place(table: ResultsTable, systems: Sequence[tuple[str, str]], results) -> 
         table.add_row(system, group, values)
 
 
+def _per_split_table(
+    results: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    systems: Sequence[tuple[str, str]],
+    metrics: Sequence[str],
+    title: str,
+    **table_kwargs: Any,
+) -> ResultsTable:
+    """A table with one column "<split> <metric>" per split and metric, filled from
+    ``results[system][split][metric]`` (extra keys are ignored)."""
+    columns = [f"{split} {m}" for split in SPLITS for m in metrics]
+    table = ResultsTable(columns, systems, title, **table_kwargs)
+    flat = {
+        system: {
+            f"{split} {m}": per_split[split].get(m)
+            for split in SPLITS
+            if split in per_split
+            for m in metrics
+        }
+        for system, per_split in results.items()
+    }
+    _place(table, systems, flat)
+    return table
+
+
 def table1_columns() -> list[str]:
     """``"dev FGD", "dev BLEU-1", …, "test ROUGE"`` (Table 1's two halves)."""
     return [f"{split} {m}" for split in SPLITS for m in TABLE1_METRICS]
@@ -310,20 +334,8 @@ def build_table1(
     """Table 1 from ``results[system][split][metric]``, split in {"dev", "test"},
     metric in FGD, BLEU-1..4, ROUGE (extra keys such as "signature" are ignored).
     Declared systems without results are missing rows."""
-    columns = table1_columns()
-    formats = {c: "{:.4f}" for c in columns if c.endswith("DTW-MJE")}
-    table = ResultsTable(columns, systems, title, formats=formats)
-    flat = {
-        system: {
-            f"{split} {m}": per_split[split].get(m)
-            for split in SPLITS
-            if split in per_split
-            for m in TABLE1_METRICS
-        }
-        for system, per_split in results.items()
-    }
-    _place(table, systems, flat)
-    return table
+    formats = {c: "{:.4f}" for c in table1_columns() if c.endswith("DTW-MJE")}
+    return _per_split_table(results, systems, TABLE1_METRICS, title, formats=formats)
 
 
 def build_table2(
@@ -354,19 +366,7 @@ def build_motion_table(
 ) -> ResultsTable:
     """Speed and spread ratios (``metrics.motion_amplitude``) of every system from
     ``results[system][split]["speed ratio" | "spread ratio"]``, dev and test."""
-    columns = [f"{split} {m}" for split in SPLITS for m in MOTION_METRICS]
-    table = ResultsTable(columns, systems, title, fmt="{:.3f}")
-    flat = {
-        system: {
-            f"{split} {m}": per_split[split].get(m)
-            for split in SPLITS
-            if split in per_split
-            for m in MOTION_METRICS
-        }
-        for system, per_split in results.items()
-    }
-    _place(table, systems, flat)
-    return table
+    return _per_split_table(results, systems, MOTION_METRICS, title, fmt="{:.3f}")
 
 
 def build_table3(
@@ -383,16 +383,4 @@ def build_table3(
         "a": "Table 3a: effect of KD (L_distil)",
         "b": "Table 3b: effect of the pre-trained language model",
     }[part]
-    columns = [f"{split} {m}" for split in SPLITS for m in TABLE3_METRICS]
-    table = ResultsTable(columns, systems, title)
-    flat = {
-        system: {
-            f"{split} {m}": per_split[split].get(m)
-            for split in SPLITS
-            if split in per_split
-            for m in TABLE3_METRICS
-        }
-        for system, per_split in results.items()
-    }
-    _place(table, systems, flat)
-    return table
+    return _per_split_table(results, systems, TABLE3_METRICS, title)
