@@ -6,7 +6,7 @@ import contextlib
 import os
 import random
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -139,30 +139,3 @@ def quiet_progress(
     tqdm_kwargs.setdefault("leave", False)
     tqdm_kwargs.setdefault("dynamic_ncols", True)
     return tqdm(iterable, **tqdm_kwargs)
-
-
-def bootstrap_se(
-    statistic: Callable[[np.ndarray], float],
-    n_items: int,
-    n_boot: int = 200,
-    seed: int = 0,
-) -> float:
-    """Bootstrap standard error of ``statistic`` over ``n_items`` items.
-
-    ``statistic(idx)`` computes the statistic on the items ``idx`` (an int array,
-    repeats allowed). Draws ``n_boot`` resamples of ``range(n_items)`` with
-    replacement from ``np.random.default_rng(seed)`` and returns the standard
-    deviation (ddof=1) of the finite results; NaN when ``n_boot`` is 0 or fewer than
-    two resamples give a finite value. Deterministic for a given ``seed``.
-    """
-    if n_items < 1:
-        raise ValueError(f"bootstrap_se: n_items must be >= 1, got {n_items}")
-    if n_boot <= 0:
-        return float("nan")
-    rng = np.random.default_rng(seed)
-    values = np.array(
-        [statistic(rng.integers(0, n_items, n_items)) for _ in range(n_boot)],
-        dtype=np.float64,
-    )
-    values = values[np.isfinite(values)]
-    return float(values.std(ddof=1)) if len(values) >= 2 else float("nan")

@@ -9,6 +9,12 @@ import pytest
 import torch
 from sacrebleu.metrics import BLEU
 
+from nar_slp.bootstrap import (
+    bootstrap_counts,
+    bootstrap_se,
+    mean_se,
+    se_from_replicates,
+)
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
@@ -21,7 +27,6 @@ from nar_slp.evaluation.back_translation import (
     bleu_sentence_stats,
     rouge_l,
 )
-from nar_slp.evaluation.bootstrap import bootstrap_counts, mean_se, se_from_replicates
 from nar_slp.evaluation.fgd import (
     WindowFeatures,
     collect_segments,
@@ -36,7 +41,6 @@ from nar_slp.evaluation.fgd import (
 from nar_slp.evaluation.harness import SystemOutput, evaluate_output
 from nar_slp.evaluation.metrics import dur_acc, mean_dtw_mje
 from nar_slp.evaluation.tae import TAE
-from nar_slp.utils import bootstrap_se
 
 TEXTS = ["sun in the north", "rain in the south", "cold wind today", "warm sun today"]
 SE_KEYS = (

@@ -66,7 +66,7 @@ def test_valid_keys_cover_every_section():
 def test_bootstrap_se():
     import numpy as np
 
-    from nar_slp.utils import bootstrap_se
+    from nar_slp.bootstrap import bootstrap_se
 
     x = np.random.default_rng(0).normal(0, 1, 400)
     se = bootstrap_se(lambda i: x[i].mean(), len(x), 500, seed=1)

@@ -607,7 +607,7 @@ def bleu_bootstrap(
     Args:
         hyps, refs: parallel lists of N strings.
         boot_counts: (n_boot, N) sentence counts
-            (:func:`nar_slp.evaluation.bootstrap.bootstrap_counts`).
+            (:func:`nar_slp.bootstrap.bootstrap_counts`).
 
     Returns:
         ``{"BLEU-1": (n_boot,), …, "BLEU-4": (n_boot,)}`` (×100).

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from nar_slp.evaluation.bootstrap import se_from_replicates
+from nar_slp.bootstrap import se_from_replicates
 from nar_slp.evaluation.metrics import slice_interval
 from nar_slp.evaluation.tae import TAE, encode_segments, normalise_flat, windows
 
@@ -232,7 +232,7 @@ def fgd_from_features(
         gen, ref: features with sentence ids from :func:`window_features`.
         scale: ``cfg.eval.fgd_scale``.
         boot_counts: (n_boot, N) sentence counts from
-            :func:`nar_slp.evaluation.bootstrap.bootstrap_counts`, N the number of
+            :func:`nar_slp.bootstrap.bootstrap_counts`, N the number of
             (paired) sequences; ``None`` = no bootstrap.
 
     Returns:

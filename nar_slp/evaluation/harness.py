@@ -8,7 +8,7 @@ project's) can read them, and a system evaluated here is one more row in Tables 
 
 Metrics per system and split (paper §5): FGD ×10 (Eq. 12), back-translation BLEU-1..4
 and ROUGE-L, DurACC (§5.4), DTW-MJE, and FGD per frame interval / prefix (Table 2),
-each with a bootstrap standard error over test sentences (``bootstrap.py``).
+each with a bootstrap standard error over test sentences (:mod:`nar_slp.bootstrap`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from nar_slp.bootstrap import bootstrap_counts, mean_se, se_from_replicates
 from nar_slp.config import Config
 from nar_slp.data.pt_format import SignSequence, read_split, write_split
 from nar_slp.evaluation.back_translation import (
@@ -28,7 +29,6 @@ from nar_slp.evaluation.back_translation import (
     bleu_bootstrap,
     rouge_l_per_sentence,
 )
-from nar_slp.evaluation.bootstrap import bootstrap_counts, mean_se, se_from_replicates
 from nar_slp.evaluation.fgd import fgd_by_interval, fgd_by_prefix, fgd_report
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import (

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nar_slp.bootstrap import bootstrap_se
 from nar_slp.config import Config, config_from_dict
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
@@ -44,7 +45,6 @@ from nar_slp.training.checkpoint import (
 )
 from nar_slp.utils import (
     autocast_context,
-    bootstrap_se,
     pick_device,
     quiet_progress,
     seed_everything,

@@ -1,4 +1,4 @@
-"""Bootstrap standard errors over test sentences, shared by every metric.
+"""Bootstrap standard errors over sentences, shared by every metric and report.
 
 A run's results are compared with committed results within a tolerance derived from
 bootstrap intervals, so each metric of :func:`nar_slp.evaluation.harness.
@@ -18,6 +18,7 @@ The standard error is the standard deviation over resamples (``ddof=1``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,7 +35,7 @@ def bootstrap_counts(n: int, n_boot: int, seed: int = 0) -> np.ndarray:
     Returns:
         (n_boot, N) int64 array; row b, column i = times sentence i is in resample b
         (each row sums to N). Resample b is the b-th index draw of
-        :func:`nar_slp.utils.bootstrap_se` with the same seed.
+        :func:`bootstrap_se` with the same seed.
     """
     if n < 1 or n_boot < 0:
         raise ValueError(
@@ -42,8 +43,8 @@ def bootstrap_counts(n: int, n_boot: int, seed: int = 0) -> np.ndarray:
         )
     rng = np.random.default_rng(seed)
     counts = np.zeros((n_boot, n), dtype=np.int64)
-    # one draw of N indices per resample, in the order nar_slp.utils.bootstrap_se
-    # draws them, so both helpers see the same resamples for the same seed
+    # one draw of N indices per resample, in the order bootstrap_se draws them, so
+    # both helpers see the same resamples for the same seed
     for row in counts:
         row += np.bincount(rng.integers(0, n, n), minlength=n)
     return counts
@@ -77,3 +78,27 @@ def mean_se(values: np.ndarray | list[float], counts: np.ndarray) -> float:
     return se_from_replicates(
         counts @ values / len(values)
     )  # (n_boot,) resampled means
+
+
+def bootstrap_se(
+    statistic: Callable[[np.ndarray], float],
+    n_items: int,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> float:
+    """Bootstrap standard error of ``statistic`` over ``n_items`` items.
+
+    ``statistic(idx)`` computes the statistic on the items ``idx`` (an int array,
+    repeats allowed). Draws ``n_boot`` resamples of ``range(n_items)`` with
+    replacement from ``np.random.default_rng(seed)`` and returns the standard
+    deviation (ddof=1) of the finite results; NaN when ``n_boot`` is 0 or fewer than
+    two resamples give a finite value. Deterministic for a given ``seed``.
+    """
+    if n_items < 1:
+        raise ValueError(f"bootstrap_se: n_items must be >= 1, got {n_items}")
+    if n_boot <= 0:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    return se_from_replicates(
+        [statistic(rng.integers(0, n_items, n_items)) for _ in range(n_boot)]
+    )
