@@ -13,7 +13,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := 01_data 02_vae_pretraining 03_distill 05_evaluation
 
-.PHONY: setup reproduce notebooks test unit nbval results-check lint format bench clean
+.PHONY: setup reproduce notebooks test unit nbval results-check spread planted-regression lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,33 @@ nbval:
 # Compare any run's tables with the committed ones: make results-check RUN=runs/x/results
 results-check: setup
 	$(PY) -m nar_slp.results_check check $(RUN) --reference results/default
+
+# Measure the run-to-run spread behind the results check's tolerance: chapters 02-05
+# again with model seeds $(SEEDS) on the committed corpus (runs/default must exist),
+# then results/default/*_spread.csv. A seed run's own results check may fail (its
+# tables are written before it); the spread is computed from the tables. ~20 min a seed.
+SEEDS ?= 1 2 3
+spread: setup
+	for s in $(SEEDS); do \
+		rm -rf runs/seed$$s && mkdir -p runs/seed$$s && \
+		cp -r runs/default/data runs/default/dataset.json runs/default/normaliser.json \
+			runs/seed$$s/ && \
+		$(PY) -m nar_slp.reproduce --run-dir runs/seed$$s --param SEED=$$s \
+			notebooks/02_vae_pretraining.ipynb notebooks/03_distill.ipynb \
+			notebooks/05_evaluation.ipynb || true; \
+	done
+	$(PY) -m nar_slp.results_check spread results/default \
+		$(foreach s,$(SEEDS),runs/seed$(s)/results) --out results/default
+
+# Show that the results check has teeth: the main student trained without L_distil
+# (KD_WEIGHT=0) in a copy of runs/default must fail it (~8 min).
+planted-regression: setup
+	rm -rf runs/planted && cp -r runs/default runs/planted
+	rm -rf runs/planted/students/kd runs/planted/results runs/planted/outputs
+	-$(PY) -m nar_slp.reproduce --run-dir runs/planted --param KD_WEIGHT=0.0 \
+		notebooks/03_distill.ipynb
+	-$(PY) -m nar_slp.reproduce --run-dir runs/planted notebooks/05_evaluation.ipynb
+	! $(PY) -m nar_slp.results_check check runs/planted/results --reference results/default
 
 lint: setup
 	$(VENV)/bin/ruff check nar_slp tests benchmarks

@@ -10,6 +10,7 @@ preset, without injecting a parameters cell), with volatile metadata stripped.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -34,6 +35,18 @@ def strip_volatile_metadata(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
+def parse_param(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` -> (NAME, value): VALUE as a Python literal (``3``, ``0.0``,
+    ``True``, ``'x'``), else as the plain string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"--param {text!r}: expected NAME=VALUE")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -43,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-place", action="store_true", help="write executed notebooks to notebooks/"
     )
+    parser.add_argument(
+        "--param",
+        type=parse_param,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another notebook parameter, e.g. SEED=1 (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     import papermill
@@ -50,12 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NAR_SLP_PROGRESS", "0")
     out_root = run_dir(args.preset, args.run_dir)
     params: dict[str, object] = {}
-    if not args.in_place or args.preset != "default" or args.run_dir or args.data_dir:
+    if (
+        not args.in_place
+        or args.preset != "default"
+        or args.run_dir
+        or args.data_dir
+        or args.param
+    ):
         params = {"PRESET": args.preset}
         if args.run_dir:  # else the notebooks' own default, runs/<preset>
             params["RUN_DIR"] = str(out_root)
         if args.data_dir:
             params["DATA_DIR"] = str(Path(args.data_dir).resolve())
+        params.update(dict(args.param))
     if args.in_place and params:
         parser.error(
             "--in-place is only for the committed default run (no other options)"

@@ -79,3 +79,17 @@ def test_bootstrap_se():
     assert se4 == pytest.approx(se / 2, rel=0.2)
     with pytest.raises(ValueError, match="n_items"):
         bootstrap_se(lambda i: 0.0, 0)
+
+
+def test_reproduce_param_parsing():
+    import argparse
+
+    from nar_slp.reproduce import parse_param
+
+    assert parse_param("SEED=1") == ("SEED", 1)
+    assert parse_param("KD_WEIGHT=0.0") == ("KD_WEIGHT", 0.0)
+    assert parse_param("BERT=False") == ("BERT", False)
+    assert parse_param("TEXT_ENCODER=bert-base") == ("TEXT_ENCODER", "bert-base")
+    for bad in ("SEED", "=1", "not a name=1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
+            parse_param(bad)
