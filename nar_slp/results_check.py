@@ -68,12 +68,12 @@ class Mismatch:
     """One cell (or a whole row/column/table) that does not reproduce."""
 
     table: str
-    system: str
-    column: str
-    committed: float
-    new: float
-    tolerance: float
-    reason: str
+    system: str = "-"
+    column: str = "-"
+    committed: float = math.nan
+    new: float = math.nan
+    tolerance: float = 0.0
+    reason: str = "beyond tolerance"
 
     def __str__(self) -> str:
         where = f"{self.table}: row {self.system!r}, column {self.column!r}"
@@ -230,43 +230,19 @@ def compare_results(
         path = run_dir / f"{name}.csv"
         if not path.exists():
             mismatches.append(
-                Mismatch(
-                    name,
-                    "-",
-                    "-",
-                    math.nan,
-                    math.nan,
-                    0.0,
-                    f"table missing from the run ({path})",
-                )
+                Mismatch(name, reason=f"table missing from the run ({path})")
             )
             continue
         new = _read(path)
-        for column in ref.columns:
-            if column not in new.columns:
-                mismatches.append(
-                    Mismatch(
-                        name,
-                        "-",
-                        column,
-                        math.nan,
-                        math.nan,
-                        0.0,
-                        "column missing from the run",
-                    )
-                )
+        mismatches += [
+            Mismatch(name, column=c, reason="column missing from the run")
+            for c in ref.columns
+            if c not in new.columns
+        ]
         for system in ref.systems:
             if system not in new.systems:
                 mismatches.append(
-                    Mismatch(
-                        name,
-                        system,
-                        "-",
-                        math.nan,
-                        math.nan,
-                        0.0,
-                        "row missing from the run",
-                    )
+                    Mismatch(name, system, reason="row missing from the run")
                 )
                 continue
             for column in ref.columns:
@@ -277,28 +253,16 @@ def compare_results(
                     continue  # missing on both sides (a system not trained yet)
                 if math.isnan(r) != math.isnan(n):
                     side = "the run" if math.isnan(n) else "the committed table"
+                    reason = f"value missing in {side}"
                     mismatches.append(
-                        Mismatch(
-                            name, system, column, r, n, 0.0, f"value missing in {side}"
-                        )
+                        Mismatch(name, system, column, r, n, reason=reason)
                     )
                     continue
-                s = (
-                    se.get(system, column)
-                    if system in se.systems and column in se.columns
-                    else math.nan
-                )
+                s = _value(se, system, column)
                 if math.isnan(s):
+                    reason = "no standard error for this cell"
                     mismatches.append(
-                        Mismatch(
-                            name,
-                            system,
-                            column,
-                            r,
-                            n,
-                            0.0,
-                            "no standard error for this cell",
-                        )
+                        Mismatch(name, system, column, r, n, reason=reason)
                     )
                     continue
                 run_sd = _value(spread, system, column)
@@ -308,9 +272,7 @@ def compare_results(
     for name, system, column, r, n, noise in cells:
         tol = max(z * math.sqrt(2.0) * noise, EXACT)
         if abs(n - r) > tol:
-            mismatches.append(
-                Mismatch(name, system, column, r, n, tol, "beyond tolerance")
-            )
+            mismatches.append(Mismatch(name, system, column, r, n, tol))
     return CheckReport(names, len(cells), z, mismatches, skipped, no_spread)
 
 
