@@ -56,7 +56,7 @@ def test_build_table1_places_results_and_keeps_declared_rows():
     assert math.isnan(table.get("Ours (w/ KD)", "test FGD"))
     assert table.is_missing("PT (Base)") and table.systems[0] == "GT"
     assert table.group_of("Extra") == "Other" and table.systems[-1] == "Extra"
-    assert len(table.columns) == 14  # FGD, BLEU-1..4, ROUGE, DTW-MJE per split
+    assert len(table.columns) == 16  # FGD, KID, BLEU-1..4, ROUGE, DTW-MJE per split
 
 
 def test_build_table2_and_3():
@@ -75,11 +75,19 @@ def test_build_table2_and_3():
 
 def test_claims_round_trip(tmp_path):
     claims = [
-        Claim("KD lowers FGD", "1.2 -> 0.8 (dev)", True),
-        Claim("NAR beats AR | long", "PT not run", None),
-        Claim("BT above GT", "ours 10.1 < GT 12.3", False),
+        Claim("KD lowers FGD", "1.2 -> 0.8 (dev)", "yes", 0.4, (0.1, 0.7)),
+        Claim("NAR beats AR | long", "PT not run", "not tested"),
+        Claim("BT above GT", "ours 10.1 < GT 12.3", "no", -2.2, (-3.0, -1.0)),
     ]
     write_claims(claims, tmp_path / "claims.csv", tmp_path / "claims.md")
     assert read_claims(tmp_path / "claims.csv") == claims
     md = (tmp_path / "claims.md").read_text()
     assert "| not tested |" in md and "\\|" in md
+    assert [c.reproduced for c in claims] == [True, None, False]
+
+
+def test_markdown_shows_seed_sd():
+    t = build_table3({"Ours (w/ KD)": {"test": {"FGD": 12.0}}}, part="a")
+    sd = build_table3({"Ours (w/ KD)": {"test": {"FGD": 2.0}}}, part="a")
+    assert "12.00 ± 2.00" in t.markdown(sd)
+    assert "±" not in t.markdown()
