@@ -29,7 +29,7 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.back_translation import SLTModel, Vocabulary, translate
 from nar_slp.evaluation.fgd import collect_segments, fgd, fgd_by_interval, fgd_by_prefix
 from nar_slp.evaluation.metrics import mean_dtw_mje
-from nar_slp.evaluation.tae import TAE, encode_segments
+from nar_slp.evaluation.tae import build_tae, encode_segments
 
 
 def _random_walks(n: int, seed: int) -> list[np.ndarray]:
@@ -82,18 +82,7 @@ def main() -> None:
     normaliser = Normaliser.fit(ref, margin=0.5)
     n = len(gen)
     frames = sum(len(g) for g in gen)
-    tae = (
-        TAE(
-            d_model=ec.tae_d_model,
-            n_layers=ec.tae_layers,
-            n_heads=ec.tae_heads,
-            latent=ec.tae_latent,
-            window=ec.fgd_window,
-            stride=ec.fgd_stride,
-        )
-        .to(device)
-        .eval()
-    )
+    tae = build_tae(cfg).to(device).eval()
     slt = (
         SLTModel(
             Vocabulary.build(texts * 10 + [f"w{i}" for i in range(1000)]),

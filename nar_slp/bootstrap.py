@@ -12,7 +12,9 @@ were computed once:
     FGD:                                      windows repeated count[sentence] times
 
 Resampling is *paired*: the same counts weight the generated and the reference side.
-The standard error is the standard deviation over resamples (``ddof=1``).
+The standard error is the standard deviation over resamples (``ddof=1``); the 95 %
+confidence interval is the percentile interval of the same resamples
+(:func:`percentile_interval`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,38 @@ def se_from_replicates(replicates: np.ndarray | list[float]) -> float:
     if len(values) < 2:
         return math.nan
     return float(np.std(values, ddof=1))
+
+
+def percentile_interval(
+    replicates: np.ndarray | list[float], level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval ``(lo, hi)`` at confidence ``level``.
+
+    The (1 - level)/2 and (1 + level)/2 quantiles (linear interpolation) of the
+    finite replicates; ``(nan, nan)`` with fewer than two. It needs no normality
+    of the statistic (unlike ± 1.96 SE), but it inherits the statistic's bias: for
+    a biased estimator such as FGD the interval is around the biased value.
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"percentile_interval: level must be in (0, 1), got {level}")
+    values = np.asarray(replicates, dtype=np.float64).reshape(-1)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return math.nan, math.nan
+    lo, hi = np.quantile(values, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return float(lo), float(hi)
+
+
+def mean_replicates(values: np.ndarray | list[float], counts: np.ndarray) -> np.ndarray:
+    """Bootstrap replicates (n_boot,) of the mean of per-sentence ``values`` (N,),
+    one per row of ``counts`` (n_boot, N) from :func:`bootstrap_counts`."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if counts.shape[1:] != values.shape:
+        raise ValueError(
+            f"mean_replicates: {values.shape[0]} values but counts of shape "
+            f"{counts.shape}"
+        )
+    return counts @ values / len(values)
 
 
 def mean_se(values: np.ndarray | list[float], counts: np.ndarray) -> float:

@@ -12,7 +12,9 @@ from sacrebleu.metrics import BLEU
 from nar_slp.bootstrap import (
     bootstrap_counts,
     bootstrap_se,
+    mean_replicates,
     mean_se,
+    percentile_interval,
     se_from_replicates,
 )
 from nar_slp.config import get_config
@@ -45,6 +47,7 @@ from nar_slp.evaluation.tae import TAE
 TEXTS = ["sun in the north", "rain in the south", "cold wind today", "warm sun today"]
 SE_KEYS = (
     "FGD",
+    "KID",
     "BLEU-1",
     "BLEU-2",
     "BLEU-3",
@@ -297,3 +300,65 @@ def test_harness_se_of_ground_truth_is_zero(refs, tae, slt, normaliser):
     for group in ("intervals", "prefixes"):
         for v in res[group].values():
             assert v["fgd_se"] == 0.0 or math.isnan(v["fgd"])
+
+
+# ------------------------------------------------------------ percentile intervals
+
+
+def test_percentile_interval_quantiles_and_nan_handling():
+    lo, hi = percentile_interval(np.arange(101.0))
+    assert (lo, hi) == pytest.approx((2.5, 97.5))
+    assert percentile_interval([1.0, np.nan, 3.0], level=0.5) == pytest.approx(
+        (1.5, 2.5)
+    )
+    assert all(math.isnan(v) for v in percentile_interval([1.0, np.nan]))
+    with pytest.raises(ValueError):
+        percentile_interval([1.0, 2.0], level=95)
+
+
+def test_percentile_interval_of_the_mean_covers_the_true_mean_about_95_percent():
+    # 400 experiments: N = 40 normal values, 95 % interval from 500 resamples.
+    # Coverage is binomial(400, ~0.94): sd ~1.2 points, so [0.89, 0.98] fails only
+    # for a wrong level or wrong quantiles (a 90 % interval covers ~0.89 or less,
+    # a 68 % one ~0.67).
+    rng = np.random.default_rng(0)
+    hits = []
+    for rep in range(400):
+        values = rng.normal(3.0, 2.0, 40)
+        counts = bootstrap_counts(40, 500, seed=rep)
+        lo, hi = percentile_interval(mean_replicates(values, counts))
+        hits.append(lo <= 3.0 <= hi)
+    assert 0.89 <= np.mean(hits) <= 0.98
+
+
+def test_mean_replicates_agree_with_mean_se():
+    values = np.random.default_rng(1).normal(size=30)
+    counts = bootstrap_counts(30, 50, seed=2)
+    assert se_from_replicates(mean_replicates(values, counts)) == mean_se(
+        values, counts
+    )
+    with pytest.raises(ValueError):
+        mean_replicates(values[:5], counts)
+
+
+def test_harness_reports_percentile_intervals(system, refs, tae, slt, normaliser):
+    res = _eval(system, refs, tae, slt, normaliser, n_boot=40)
+    assert set(res["ci"]) == {
+        "FGD",
+        "KID",
+        "BLEU-1",
+        "BLEU-2",
+        "BLEU-3",
+        "BLEU-4",
+        "ROUGE",
+        "DurACC",
+        "DTW-MJE",
+    }
+    for key in ("DTW-MJE", "DurACC", "FGD"):
+        lo, hi = res["ci"][key]
+        assert lo < hi and res["se"][key] > 0
+    lo, hi = res["ci"]["DTW-MJE"]  # a mean: its interval contains the estimate
+    assert lo <= res["DTW-MJE"] <= hi
+    assert math.isfinite(res["KID"]) and res["se"]["KID"] > 0
+    off = _eval(system, refs, tae, slt, normaliser, n_boot=0)
+    assert all(math.isnan(v) for ci in off["ci"].values() for v in ci)

@@ -8,18 +8,35 @@ import numpy as np
 import pytest
 import torch
 
+from nar_slp.bootstrap import bootstrap_counts
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.fgd import (
+    WindowFeatures,
     collect_segments,
+    common_window_counts,
+    count_windows,
     features,
     fgd,
     fgd_by_interval,
     fgd_by_prefix,
+    fgd_from_features,
     fgd_report,
     frechet_distance,
+    subsample_windows,
+    window_features,
 )
-from nar_slp.evaluation.tae import TAE, encode_segments, load_tae, train_tae, windows
+from nar_slp.evaluation.tae import (
+    TAE,
+    build_tae,
+    encode_segments,
+    evaluation_segments,
+    load_tae,
+    reconstruction_bce,
+    static_pose_bce,
+    train_tae,
+    windows,
+)
 
 
 def _walk(t: int, seed: int) -> np.ndarray:
@@ -155,7 +172,8 @@ def test_fgd_needs_two_segments_per_side(tae, seqs, normaliser):
 def test_fgd_by_interval_counts_and_nan_bins(tae, normaliser):
     gen = [_walk(60, 11), _walk(120, 12)]
     ref = [_walk(45, 13), _walk(210, 14)]
-    res = fgd_by_interval(gen, ref, tae, normaliser)
+    # unmatched pools, 2 windows per side suffice: the rule before matching
+    res = fgd_by_interval(gen, ref, tae, normaliser, match_counts=False)
     assert list(res) == ["0-50", "50-100", "100-150", "150-200"]
     counts = {k: (v["n_generated"], v["n_reference"]) for k, v in res.items()}
     # [0,50): 60->[0,50) 2 windows, 120->2 | 45->2, 210->2
@@ -169,12 +187,17 @@ def test_fgd_by_interval_counts_and_nan_bins(tae, normaliser):
     }
     assert math.isfinite(res["0-50"]["fgd"]) and math.isfinite(res["50-100"]["fgd"])
     assert math.isnan(res["100-150"]["fgd"]) and math.isnan(res["150-200"]["fgd"])
-    pre = fgd_by_prefix(gen, ref, tae, normaliser, prefixes=[20, 40])
+    pre = fgd_by_prefix(gen, ref, tae, normaliser, prefixes=[20, 40], min_windows=2)
     assert list(pre) == ["~20", "~40"]
     assert (pre["~20"]["n_generated"], pre["~20"]["n_reference"]) == (2, 2)
-    # same sets -> every populated bin is exactly 0
-    same = fgd_by_interval(ref, ref, tae, normaliser)
+    assert pre["~20"]["sufficient"] and pre["~20"]["n"] == 2
+    # same sets -> every populated bin is exactly 0 (matched: the same windows drawn)
+    same = fgd_by_interval(ref, ref, tae, normaliser, min_windows=2)
     assert same["0-50"]["fgd"] == 0.0 and same["150-200"]["n_generated"] == 2
+    # the default rule (2 x feature dim = 16 windows per side) flags them all
+    default = fgd_by_interval(gen, ref, tae, normaliser)
+    assert all(not v["sufficient"] and math.isnan(v["fgd"]) for v in default.values())
+    assert default["0-50"]["min_windows"] == 16 and default["0-50"]["n"] == 4
 
 
 def test_interval_segments_are_the_exact_frames(tae, normaliser):
@@ -197,3 +220,172 @@ def test_train_tae_saves_a_checkpoint_that_loads_identically(
     np.testing.assert_allclose(
         features(again, seqs[:3], normaliser), features(tae, seqs[:3], normaliser)
     )
+
+
+# ------------------------------------------------------------- matched window counts
+
+
+def _pool(n: int, seed: int, dim: int = 4) -> WindowFeatures:
+    rng = np.random.default_rng(seed)
+    return WindowFeatures(rng.normal(size=(n, dim)), np.arange(n) // 3, 0, n // 3)
+
+
+def test_subsample_windows_is_seeded_ordered_and_without_replacement():
+    pool = _pool(50, 0)
+    a, b = subsample_windows(pool, 20, (0, 1)), subsample_windows(pool, 20, (0, 1))
+    c = subsample_windows(pool, 20, (1, 1))
+    assert len(a.features) == 20 and np.array_equal(a.features, b.features)
+    assert not np.array_equal(a.features, c.features)
+    rows = [int(np.flatnonzero((pool.features == r).all(1))[0]) for r in a.features]
+    assert rows == sorted(set(rows))  # distinct, original order
+    assert np.array_equal(a.sentence, pool.sentence[rows])
+    assert subsample_windows(pool, 80, 0) is pool  # n >= pool: all of it
+
+
+def test_bins_score_the_same_count_on_both_sides(tae, normaliser):
+    gen = [_walk(t, 30 + i) for i, t in enumerate([120, 150, 90, 200, 60, 130] * 3)]
+    ref = [_walk(t, 60 + i) for i, t in enumerate([100, 60, 180, 70, 140, 90] * 3)]
+    res = fgd_by_interval(gen, ref, tae, normaliser, min_windows=4)
+    for a, b in ((0, 50), (50, 100)):
+        v = res[f"{a}-{b}"]
+        assert v["n"] == min(v["n_generated"], v["n_reference"])
+        assert v["n_generated"] == count_windows(gen, tae, a, b)
+        assert v["n_reference"] == count_windows(ref, tae, a, b)
+    # the scored FGD is that of the documented subsample of each pool
+    k, (a, b) = 1, (50, 100)
+    v = res["50-100"]
+    fg = subsample_windows(window_features(gen, tae, normaliser, a, b), v["n"], (0, k))
+    fr = subsample_windows(window_features(ref, tae, normaliser, a, b), v["n"], (0, k))
+    assert len(fg.features) == len(fr.features) == v["n"]
+    assert v["fgd"] == fgd_from_features(fg, fr)["fgd"]
+    again = fgd_by_interval(gen, ref, tae, normaliser, min_windows=4)
+    assert again["50-100"]["fgd"] == v["fgd"]  # deterministic
+    other = fgd_by_interval(gen, ref, tae, normaliser, min_windows=4, seed=5)
+    assert other["50-100"]["fgd"] != v["fgd"]
+
+
+def test_fixed_counts_compare_systems_on_one_count_and_flag_short_pools(
+    tae, normaliser
+):
+    ref = [_walk(t, 90 + i) for i, t in enumerate([100, 160, 120, 80] * 3)]
+    long_sys = [_walk(t + 40, 120 + i) for i, t in enumerate([100, 160, 120, 80] * 3)]
+    short_sys = [
+        _walk(max(t - 60, 9), 150 + i) for i, t in enumerate([100, 160, 120, 80] * 3)
+    ]
+    counts = common_window_counts([long_sys, short_sys, ref], tae)
+    assert counts["0-50"] == min(
+        count_windows(p, tae, 0, 50) for p in (long_sys, short_sys, ref)
+    )
+    for system in (long_sys, short_sys):
+        res = fgd_by_interval(
+            system, ref, tae, normaliser, n_windows=counts, min_windows=4
+        )
+        assert res["0-50"]["n"] == counts["0-50"] and res["0-50"]["sufficient"]
+    # asking for more windows than a pool holds: insufficient, not scored
+    too_many = {"0-50": count_windows(short_sys, tae, 0, 50) + 1}
+    res = fgd_by_interval(
+        short_sys, ref, tae, normaliser, n_windows=too_many, min_windows=4
+    )
+    assert not res["0-50"]["sufficient"] and math.isnan(res["0-50"]["fgd"])
+    assert math.isnan(res["0-50"]["kid"])
+    boot = bootstrap_counts(len(ref), 5, seed=0)
+    res = fgd_by_interval(
+        short_sys,
+        ref,
+        tae,
+        normaliser,
+        n_windows=too_many,
+        min_windows=4,
+        boot_counts=boot,
+    )
+    flagged, scored = res["0-50"], res["50-100"]
+    assert math.isnan(flagged["fgd_se"]) and flagged["replicates"].shape == (5,)
+    assert np.isnan(flagged["replicates"]).all()
+    assert (
+        scored["replicates"].shape == (5,)
+        and scored["fgd_ci"][0] <= scored["fgd_ci"][1]
+    )
+    # prefix keys may be "~p"
+    pre = fgd_by_prefix(
+        ref, ref, tae, normaliser, prefixes=[40], n_windows={"~40": 5}, min_windows=4
+    )
+    assert pre["~40"]["n"] == 5 and pre["~40"]["fgd"] == 0.0
+
+
+# ------------------------------------------------------------------- TAE training
+
+
+def _with_constant_neck(seq: np.ndarray) -> np.ndarray:
+    seq = seq.copy()
+    seq[:, 0, :] = 0.0  # the neck is the origin of PT skeletons
+    return seq
+
+
+def test_constant_channels_are_dropped_from_features(seqs):
+    data = [_with_constant_neck(s) for s in seqs]
+    norm = Normaliser.fit(data, margin=0.5)
+    cfg = get_config("smoke")
+    torch.manual_seed(0)
+    tae = build_tae(cfg).eval()
+    flat = np.concatenate(
+        [norm.transform(s, warn=False).reshape(len(s), -1) for s in data]
+    )
+    tae.standardiser.fit(flat)
+    assert tae.standardiser.n_dropped == 3
+    moved = [s.copy() for s in data]
+    for s in moved:
+        s[:, 0, :] += np.float32(0.003)
+    f0, f1 = features(tae, data, norm), features(tae, moved, norm)
+    np.testing.assert_allclose(f1, f0, rtol=0, atol=1e-6)
+    # control: kept with the old floored std (1e-3), the same offset moves them
+    dropped = tae.standardiser.keep == 0
+    tae.standardiser.std[dropped] = 1e-3
+    tae.standardiser.keep.fill_(1.0)
+    assert not np.allclose(
+        features(tae, moved, norm), features(tae, data, norm), atol=1e-3
+    )
+
+
+def test_early_stopping_keeps_the_best_dev_epoch(tmp_path, seqs, normaliser):
+    dev = [_walk(t, 40 + i) for i, t in enumerate([50, 70, 36])]
+    # min_delta so large that only the first epoch counts as an improvement
+    cfg = get_config(
+        "smoke",
+        eval__tae_epochs=5,
+        eval__tae_patience=2,
+        eval__tae_min_delta=10.0,
+        eval__tae_batch_size=4,
+        eval__tae_lr=3e-3,
+    )
+    tae = train_tae(cfg, seqs, normaliser, tmp_path / "tae", log=None, dev_poses=dev)
+    rep = tae.training_report
+    assert rep.best_epoch == 1 and len(rep.history) == 3  # stopped after 2 stale
+    assert len(rep.dev_history) == 3 and rep.dev_history[0] != rep.dev_history[-1]
+    segs = evaluation_segments(dev, normaliser, 34, 17, tae.min_frames)
+    assert reconstruction_bce(tae, segs) == pytest.approx(rep.dev_history[0], abs=1e-6)
+    # saved weights are the kept ones
+    again = load_tae(tmp_path / "tae")
+    assert reconstruction_bce(again, segs) == pytest.approx(
+        rep.dev_history[0], abs=1e-6
+    )
+    # ordinary run: the kept epoch is the dev minimum
+    cfg = get_config(
+        "smoke", eval__tae_epochs=4, eval__tae_patience=10, eval__tae_batch_size=4
+    )
+    tae = train_tae(cfg, seqs, normaliser, None, log=None, dev_poses=dev)
+    rep = tae.training_report
+    assert rep.best_epoch == 1 + int(np.argmin(rep.dev_history))
+    assert reconstruction_bce(tae, segs) == pytest.approx(
+        min(rep.dev_history), abs=1e-6
+    )
+
+
+def test_static_pose_bce_is_the_per_window_mean_prediction():
+    rng = np.random.default_rng(0)
+    seg = rng.uniform(0.3, 0.7, (10, 6))
+    p = seg.mean(0)
+    want = -(seg * np.log(p) + (1 - seg) * np.log(1 - p)).mean()
+    assert static_pose_bce([seg]) == pytest.approx(want)
+    keep = np.array([1, 1, 0, 1, 0, 1.0])
+    want_kept = (-(seg * np.log(p) + (1 - seg) * np.log(1 - p)))[:, keep > 0].mean()
+    assert static_pose_bce([seg], keep) == pytest.approx(want_kept)

@@ -16,8 +16,12 @@ def test_positions_formula():
     pe = sinusoidal_positions(5, 6)
     assert pe.shape == (5, 6)
     t, i = 3, 1
-    assert pe[t, 2 * i].item() == pytest.approx(np.sin(t / 10000 ** (2 * i / 6)), abs=1e-6)
-    assert pe[t, 2 * i + 1].item() == pytest.approx(np.cos(t / 10000 ** (2 * i / 6)), abs=1e-6)
+    assert pe[t, 2 * i].item() == pytest.approx(
+        np.sin(t / 10000 ** (2 * i / 6)), abs=1e-6
+    )
+    assert pe[t, 2 * i + 1].item() == pytest.approx(
+        np.cos(t / 10000 ** (2 * i / 6)), abs=1e-6
+    )
     odd = sinusoidal_positions(4, 5)
     assert odd.shape == (4, 5)
 
@@ -42,7 +46,11 @@ def test_stacks_shapes_and_head_check():
 
 def test_causal_mask():
     m = causal_mask(3)
-    assert m.tolist() == [[False, True, True], [False, False, True], [False, False, False]]
+    assert m.tolist() == [
+        [False, True, True],
+        [False, False, True],
+        [False, False, False],
+    ]
 
 
 def test_standardiser_drops_constant_channels():
@@ -54,7 +62,9 @@ def test_standardiser_drops_constant_channels():
     assert st.n_dropped == 1
     out = st(torch.from_numpy(frames))
     assert torch.allclose(out[:, [0, 2, 3]].mean(0), torch.zeros(3), atol=1e-5)
-    assert torch.allclose(out[:, [0, 2, 3]].std(0, unbiased=False), torch.ones(3), atol=1e-4)
+    assert torch.allclose(
+        out[:, [0, 2, 3]].std(0, unbiased=False), torch.ones(3), atol=1e-4
+    )
     # an offset of a constant channel does not move the standardised input at all
     shifted = torch.from_numpy(frames).clone()
     shifted[:, 1] += 0.003

@@ -9,6 +9,7 @@ from nar_slp.evaluation.metrics import (
     dtw_mje,
     dtw_path_cost,
     dur_acc,
+    duracc_hits,
     frame_cost_matrix,
     mean_dtw_mje,
     slice_interval,
@@ -55,6 +56,17 @@ def test_dur_acc_hand_example():
     assert dur_acc([100, 130, 80, 200], [110, 100, 80, 175], tolerance=26) == 0.75
     with pytest.raises(ValueError, match="entries"):
         dur_acc([1, 2], [1])
+
+
+def test_duracc_boundary_is_strict_less_than_one_second():
+    # §5.4: "less than a second margin of error" at 25 fps -> an error of exactly
+    # 25 frames is a miss, 24 a hit, on either side
+    hits = duracc_hits([100, 125, 75, 124, 76], [100, 100, 100, 100, 100], 25)
+    assert hits.dtype == bool
+    assert hits.tolist() == [True, False, False, True, True]
+    assert dur_acc([125, 124], [100, 100]) == 0.5
+    with pytest.raises(ValueError, match="tolerance"):
+        duracc_hits([1], [1], 0)
 
 
 def test_dtw_of_a_sequence_with_itself_is_zero():

@@ -11,7 +11,14 @@ import pytest
 papermill = pytest.importorskip("papermill")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = ["01_data", "02_vae_pretraining", "03_distill", "05_evaluation"]
+CHAPTERS = [
+    "01_data",
+    "02_vae_pretraining",
+    "03_distill",
+    "04_baselines",
+    "05_evaluation",
+    "06_visualisation",
+]
 
 
 def _run(chapter: str, tmp_path: Path, run: Path, **params):
@@ -40,16 +47,23 @@ def test_smoke_pipeline_runs_every_chapter_in_order(tmp_path, monkeypatch):
         "normaliser.json",
         "vae/model.safetensors",
         "vae_mse/config.json",
-        "students/kd/config.json",
-        "students/no_kd/config.json",
-        "students/no_bert/config.json",
+        "students/kd/seed0/config.json",  # SEEDS=3: seeds 0, 1, 2 of each system
+        "students/kd/seed2/best/config.json",
+        "students/no_kd/seed0/best/config.json",
+        "students/no_bert/seed1/best/config.json",
+        "results/training_sd.csv",
         "evaluators/tae/config.json",
         "evaluators/slt/config.json",
-        "outputs/kd/test.skels",
+        "outputs/kd-seed0/test.skels",
+        "outputs/pt_fpgn/test.skels",
+        "outputs/nslpg_gs_ft_oracle/dev.skels",
+        "baselines/pt_base/config.json",
         "results/table1.csv",
         "results/claims.csv",
         "figures/05_fgd_by_length.png",
+        "figures/06_side_by_side.gif",
     ):
         assert (run / path).exists(), path
     table1 = (run / "results" / "table1.csv").read_text()
-    assert "Ours (w/ KD)" in table1 and "PT (Base)" in table1  # missing rows kept
+    assert "Ours (w/ KD)" in table1 and "PT (Base)" in table1
+    assert "NSLP-G (GS +ft) [GT length]" in table1  # oracle rows apart from the main

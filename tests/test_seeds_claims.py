@@ -1,4 +1,4 @@
-"""Seed aggregation (evaluation/seeds.py) and claims with intervals (evaluation/claims.py)."""
+"""Seed aggregation (evaluation/seeds.py) and claims with intervals (claims.py)."""
 
 import math
 
@@ -18,16 +18,26 @@ from nar_slp.evaluation.seeds import aggregate_seeds, seed_sd
 
 
 def _res(fgd, se=1.0, reps=None, bins=None):
-    r = {"FGD": fgd, "BLEU-4": 10.0, "se": {"FGD": se, "BLEU-4": 0.5}, "hypotheses": ["a"]}
+    r = {
+        "FGD": fgd,
+        "BLEU-4": 10.0,
+        "se": {"FGD": se, "BLEU-4": 0.5},
+        "hypotheses": ["a"],
+    }
     if reps is not None:
-        r["replicates"] = {"FGD": np.asarray(reps, float), "BLEU-4": np.full(len(reps), 10.0)}
+        r["replicates"] = {
+            "FGD": np.asarray(reps, float),
+            "BLEU-4": np.full(len(reps), 10.0),
+        }
     if bins is not None:
         r["intervals"] = {"0-50": {"fgd": bins, "fgd_se": 1.0, "start": 0, "stop": 50}}
     return r
 
 
 def test_aggregate_means_sd_and_seed_values():
-    agg = aggregate_seeds([_res(10.0, bins=2.0), _res(12.0, bins=4.0), _res(14.0, bins=6.0)])
+    agg = aggregate_seeds(
+        [_res(10.0, bins=2.0), _res(12.0, bins=4.0), _res(14.0, bins=6.0)]
+    )
     assert agg["FGD"] == pytest.approx(12.0)
     assert agg["sd"]["FGD"] == pytest.approx(2.0)
     assert agg["seed_values"]["FGD"] == [10.0, 12.0, 14.0]
@@ -40,7 +50,9 @@ def test_aggregate_means_sd_and_seed_values():
 
 
 def test_aggregate_averages_replicates_on_shared_resamples():
-    agg = aggregate_seeds([_res(1.0, reps=[0.0, 2.0, 4.0]), _res(3.0, reps=[2.0, 4.0, 6.0])])
+    agg = aggregate_seeds(
+        [_res(1.0, reps=[0.0, 2.0, 4.0]), _res(3.0, reps=[2.0, 4.0, 6.0])]
+    )
     assert np.allclose(agg["replicates"]["FGD"], [1.0, 3.0, 5.0])
     assert agg["se"]["FGD"] == pytest.approx(2.0)
     lo, hi = agg["ci"]["FGD"]
@@ -83,7 +95,9 @@ def test_paired_replicates_shrink_the_interval():
 
 def test_seed_variance_widens_the_interval():
     one = {"a": {"test": _res(10.0, se=0.1)}, "b": {"test": _res(12.0, se=0.1)}}
-    seeded = aggregate_seeds([_res(6.0, se=0.1), _res(10.0, se=0.1), _res(14.0, se=0.1)])
+    seeded = aggregate_seeds(
+        [_res(6.0, se=0.1), _res(10.0, se=0.1), _res(14.0, se=0.1)]
+    )
     three = {"a": {"test": seeded}, "b": one["b"]}
     assert compare(one, "", "a", "b", "FGD", True).verdict == "yes"
     assert compare(three, "", "a", "b", "FGD", True).verdict == "inconclusive"
@@ -95,7 +109,9 @@ def test_all_of_and_round_trip(tmp_path):
     untested = Claim("r", "e3", "not tested")
     assert all_of("all", [yes, yes]).verdict == "yes"
     assert all_of("all", [yes, maybe, untested]).verdict == "inconclusive"
-    assert all_of("all", [yes, Claim("n", "e", "no", -1.0, (-2.0, -0.5))]).verdict == "no"
+    assert (
+        all_of("all", [yes, Claim("n", "e", "no", -1.0, (-2.0, -0.5))]).verdict == "no"
+    )
     assert all_of("all", [untested]).verdict == "not tested"
     claims = [yes, maybe, untested]
     write_claims(claims, tmp_path / "c.csv", tmp_path / "c.md")

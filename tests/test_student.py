@@ -79,11 +79,18 @@ def test_forward_shapes(student):
     assert out.n_frames.tolist() == [5, 3, 9]
 
 
-@pytest.mark.parametrize("kind", ["pretrained", "scratch"])
-def test_padding_does_not_change_real_frames(kind, student, tiny_tokenizer):
-    if kind == "scratch":
+@pytest.mark.parametrize("kind", ["pretrained", "scratch", "scratch-small"])
+def test_padding_does_not_change_real_frames(
+    kind, student, tiny_tokenizer, tiny_bert_dir
+):
+    if kind == "scratch-small":
         torch.manual_seed(0)
-        student = build_student(_cfg("scratch"), vocab_source=tiny_tokenizer)
+        student = build_student(_cfg(kind), vocab_source=tiny_tokenizer)
+    elif kind == "scratch":
+        torch.manual_seed(0)
+        student = build_student(
+            _cfg(kind, **{"student.scratch_like": str(tiny_bert_dir)})
+        )
     student.eval()
     with torch.no_grad():
         alone = student(["rain"], n_frames=torch.tensor([4]))

@@ -1,4 +1,5 @@
-"""Student training loop: history, checkpoints, exact resumption, loading, G2P mode."""
+"""Student training loop: history, checkpoints, exact resumption, dev-based
+checkpoint selection and early stopping, loading, G2P mode, DurACC's boundary."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from nar_slp.data.pt_format import SignSequence
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.student import build_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
+from nar_slp.training import student_trainer
 from nar_slp.training.checkpoint import load_checkpoint
-from nar_slp.training.student_trainer import load_student, train_student
+from nar_slp.training.student_trainer import (
+    best_epoch,
+    evaluate_student,
+    load_student,
+    train_student,
+)
 
 T_MAX = 16
 SENTENCES = [
@@ -123,6 +130,12 @@ def test_resume_equals_uninterrupted(tiny_bert_dir, data, tmp_path, finetune):
     assert not torch.equal(initial["decoder.out.weight"], a["decoder.out.weight"])
     for key in ("train_total", "dev_pose", "dev_duracc"):
         assert full.history[-1][key] == resumed.history[-1][key]
+    # the dev-selected checkpoint is the same too
+    assert full.best_epoch == resumed.best_epoch
+    a = load_student(tmp_path / "full").state_dict()
+    b = load_student(tmp_path / "split").state_dict()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
 
 
 def test_history_checkpoint_and_load(tiny_bert_dir, data, tmp_path):
@@ -202,7 +215,8 @@ def test_dev_report_matches_training_dev_metrics(tiny_bert_dir, data, tmp_path):
     vae = _vae(cfg)
     report = student_dev_report(result.model, data[1], vae, cfg, "cpu", n_boot=50)
     assert tuple(report) == DEV_REPORT_COLUMNS
-    last = result.history[-1]
+    # result.model holds the dev-selected epoch's weights
+    last = result.history[result.best_epoch - 1]
     # one sequence at a time, frame-weighted: the same numbers as the epoch's dev pass
     assert report["dev L_pose"][0] == pytest.approx(last["dev_pose"], rel=1e-5)
     assert report["dev L_distil"][0] == pytest.approx(last["dev_distil"], rel=1e-5)
@@ -216,3 +230,110 @@ def test_dev_report_matches_training_dev_metrics(tiny_bert_dir, data, tmp_path):
     )
     off = student_dev_report(result.model, data[1], vae, cfg, "cpu", n_boot=0)
     assert all(np.isnan(se) for _, se in off.values())
+
+
+def _scripted_dev(monkeypatch, scores):
+    """Make the per-epoch dev pass return ``scores`` (dev L_pose; L_length 0)."""
+    calls = iter(scores)
+
+    def fake(*args, **kwargs):
+        return {"pose": next(calls), "distil": 0.0, "length": 0.0, "duracc": 0.5}
+
+    monkeypatch.setattr(student_trainer, "evaluate_student", fake)
+
+
+def test_best_epoch_is_kept_and_loaded_when_dev_gets_worse(
+    tiny_bert_dir, data, tmp_path, monkeypatch
+):
+    # dev improves until epoch 2, then gets worse
+    _scripted_dev(monkeypatch, [0.5, 0.2, 0.3, 0.4])
+    result = _train(_cfg(tiny_bert_dir, **{"student.epochs": 4}), data, tmp_path / "a")
+    assert result.best_epoch == 2 and not result.stopped_early
+    assert len(result.history) == 4  # no patience: every epoch trained
+    last = load_checkpoint(tmp_path / "a")
+    assert last.extra["epoch"] == 4 and last.extra["best_epoch"] == 2
+    best = load_checkpoint(tmp_path / "a" / "best")
+    assert best.extra["epoch"] == 2 and best.optimizer_state is None
+
+    # the same run stopped after 2 epochs: its last weights are the 4-epoch run's best
+    _scripted_dev(monkeypatch, [0.5, 0.2])
+    two = _train(_cfg(tiny_bert_dir, **{"student.epochs": 2}), data, tmp_path / "b")
+    reference = two.model.state_dict()
+    for loaded in (
+        result.model,
+        load_student(tmp_path / "a"),
+        load_student(tmp_path / "b", which="last"),
+    ):
+        state = loaded.state_dict()
+        assert all(torch.equal(state[k], reference[k]) for k in reference)
+    assert load_student(tmp_path / "a").trained_epoch == 2
+    final = load_student(tmp_path / "a", which="last").state_dict()
+    assert not torch.equal(final["decoder.out.weight"], reference["decoder.out.weight"])
+
+
+def test_patience_stops_early_and_a_rerun_stops_there_too(
+    tiny_bert_dir, data, tmp_path, monkeypatch
+):
+    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 10, "student.patience": 2})
+    _scripted_dev(monkeypatch, [0.3, 0.2, 0.25, 0.21, 0.1, 0.1])
+    lines: list[str] = []
+    train_set, dev_set = data
+    result = train_student(
+        cfg, train_set, dev_set, _vae(cfg), tmp_path, "cpu", log=lines.append
+    )
+    # best epoch 2; epochs 3 and 4 are not better -> stop after epoch 4
+    assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
+    assert result.best_epoch == 2 and result.stopped_early
+    assert "stopped after epoch 4" in lines[-1]
+    assert load_checkpoint(tmp_path).extra["stopped_early"] is True
+    again = _train(cfg, data, tmp_path)  # resumes, finds the stop, trains nothing
+    assert again.history == result.history and again.best_epoch == 2
+
+
+def test_selection_rule_is_dev_pose_plus_length_without_distil():
+    history = [
+        {"epoch": 1, "dev_pose": 0.10, "dev_length": 0.60, "dev_distil": 0.01},
+        {"epoch": 2, "dev_pose": 0.08, "dev_length": 0.61, "dev_distil": 0.90},
+        {"epoch": 3, "dev_pose": 0.08, "dev_length": 0.61, "dev_distil": 0.10},
+        {"epoch": 4, "dev_pose": None, "dev_length": None, "dev_distil": None},
+    ]
+    assert best_epoch(history) == 2  # 0.69 < 0.70; the earliest of the tie
+    # the loss weights of Eq. 11 weight the two terms
+    assert best_epoch(history, weights=(1.0, 1.0, 3.0)) == 1
+    assert best_epoch(history[3:]) is None
+
+
+@pytest.mark.parametrize("offset, expected", [(3, 0.0), (2, 1.0), (-3, 0.0)])
+def test_training_duracc_counts_strictly_less_than_tolerance(
+    tiny_bert_dir, data, offset, expected
+):
+    cfg = _cfg(tiny_bert_dir, **{"eval.duracc_tolerance": 3})
+    model = build_student(cfg).eval()
+    dev_set = data[1]
+    loader = student_trainer._make_loader(dev_set, 1, shuffle=False, seed=0)
+    true = [int(b.lengths[0]) for b in loader]
+    shifted = iter(true)
+    model.lengths_from_ratio = lambda ratio: torch.tensor([next(shifted) + offset])
+    dev = evaluate_student(model, loader, _vae(cfg), cfg, torch.device("cpu"))
+    assert dev["duracc"] == expected
+
+
+def test_encoder_lr_gives_a_trained_encoder_its_own_rate(tiny_bert_dir, data, tmp_path):
+    cfg = _cfg(
+        tiny_bert_dir,
+        **{
+            "student.finetune_encoder": True,
+            "student.encoder_lr": 1e-4,
+            "student.epochs": 1,
+        },
+    )
+    _train(cfg, data, tmp_path)
+    groups = load_checkpoint(tmp_path).optimizer_state["param_groups"]
+    assert [g["lr"] for g in groups] == [2e-3, 1e-4]
+    n_encoder = sum(1 for p in build_student(cfg).encoder.parameters())
+    assert len(groups[1]["params"]) == n_encoder
+    # a frozen encoder has nothing to train: one group at lr
+    frozen = _cfg(tiny_bert_dir, **{"student.encoder_lr": 1e-4, "student.epochs": 1})
+    _train(frozen, data, tmp_path / "frozen")
+    groups = load_checkpoint(tmp_path / "frozen").optimizer_state["param_groups"]
+    assert [g["lr"] for g in groups] == [2e-3]

@@ -1,4 +1,5 @@
-"""The student's text encoder: pretrained (tiny BERT), scratch, offline default."""
+"""The student's text encoder: pretrained (tiny BERT), same-size scratch (w/o BERT),
+small scratch, offline default; batched frozen-feature caching."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def frozen(tiny_bert_dir):
 @pytest.fixture
 def scratch(tiny_tokenizer):
     torch.manual_seed(0)
-    return build_text_encoder(_cfg(text_encoder="scratch"), vocab_source=tiny_tokenizer)
+    return build_text_encoder(
+        _cfg(text_encoder="scratch-small"), vocab_source=tiny_tokenizer
+    )
 
 
 def test_pretrained_shapes_and_mask(frozen, tiny_tokenizer):
@@ -62,7 +65,7 @@ def test_frozen_encoder_no_grad_stays_eval_and_caches(frozen):
     batch = frozen.encode(TEXTS, "cpu")
     assert not batch.hidden.requires_grad
     assert len(frozen._cache) == 3
-    # cached features are computed per text alone: identical in any batch
+    # a cached text's features do not depend on the batch it is asked for in
     alone = frozen.encode([TEXTS[1]], "cpu")
     n = int(alone.mask.sum())
     assert torch.equal(batch.hidden[1, :n], alone.hidden[0, :n])
@@ -148,3 +151,89 @@ def test_mean_pooling_ignores_padding():
     pooled = masked_mean(h, mask)
     assert torch.allclose(pooled[0], h[0, :2].mean(0))
     assert torch.allclose(pooled[1], h[1].mean(0))
+
+
+def _n_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_same_size_scratch_encoder_copies_the_architecture_not_the_weights(
+    tiny_bert_dir,
+):
+    pretrained = build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir)))
+    # not seed 0: the "pretrained" tiny BERT of conftest is itself seed 0's random init
+    torch.manual_seed(1)
+    scratch = build_text_encoder(
+        _cfg(text_encoder="scratch", scratch_like=str(tiny_bert_dir))
+    )
+    assert type(scratch.model) is type(pretrained.model)
+    a, b = scratch.model.config, pretrained.model.config
+    for key in (
+        "num_hidden_layers",
+        "hidden_size",
+        "num_attention_heads",
+        "intermediate_size",
+        "vocab_size",
+        "max_position_embeddings",
+    ):
+        assert getattr(a, key) == getattr(b, key), key
+    assert _n_params(scratch) == _n_params(pretrained)
+    assert scratch.state_dict().keys() == pretrained.state_dict().keys()
+    assert scratch.pooling == pretrained.pooling and scratch.dim == pretrained.dim
+    assert len(scratch.tokenizer) == len(pretrained.tokenizer)
+    assert not scratch.pretrained and pretrained.pretrained
+    # trainable, and randomly initialised: no weight matrix equals the pretrained one
+    assert scratch.trainable and all(p.requires_grad for p in scratch.parameters())
+    sd_s, sd_p = scratch.model.state_dict(), pretrained.model.state_dict()
+    matrices = [k for k, v in sd_p.items() if v.dim() == 2]
+    assert matrices and not any(torch.equal(sd_s[k], sd_p[k]) for k in matrices)
+    scratch.train()
+    assert scratch.model.training
+    scratch.encode(TEXTS, "cpu").pooled.sum().backward()
+    assert all(p.grad is not None for p in scratch.model.encoder.parameters())
+    assert not scratch._cache  # a trained encoder never caches
+
+
+def test_same_size_scratch_of_the_bundled_minilm():
+    torch.manual_seed(0)
+    scratch = build_text_encoder(_cfg(text_encoder="scratch"))
+    config = scratch.model.config
+    assert (
+        config.num_hidden_layers,
+        config.hidden_size,
+        config.num_attention_heads,
+        config.intermediate_size,
+    ) == (6, 384, 12, 1536)
+    pretrained = build_text_encoder(_cfg(text_encoder=OFFLINE_TEXT_ENCODER))
+    assert _n_params(scratch) == _n_params(pretrained)
+    assert scratch.pooling == pretrained.pooling == "mean"
+    assert scratch.trainable and not pretrained.trainable
+
+
+def test_batched_cache_fill_matches_one_text_at_a_time(tiny_bert_dir):
+    texts = [
+        "the sun is warm today",
+        "rain",
+        "on tuesday it is mostly friendly",
+        "strong wind and cold night in the north",
+        "snow",
+    ]
+    batched = build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir)))
+    single = build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir)))
+    together = batched.encode(texts, "cpu")  # one padded forward pass
+    for i, text in enumerate(texts):
+        alone = single.encode([text], "cpu")  # batch of one, no padding
+        n = int(alone.mask.sum())
+        assert int(together.mask[i].sum()) == n
+        torch.testing.assert_close(
+            together.hidden[i, :n], alone.hidden[0], atol=1e-5, rtol=1e-5
+        )
+        torch.testing.assert_close(
+            together.pooled[i], alone.pooled[0], atol=1e-5, rtol=1e-5
+        )
+    # precompute then encode: served from the cache, same values, nothing recomputed
+    pre = build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir)))
+    assert pre.precompute(texts + texts[:2], batch_size=2) == len(texts)
+    assert pre.precompute(texts) == 0
+    again = pre.encode(texts, "cpu")
+    torch.testing.assert_close(again.hidden, together.hidden, atol=1e-5, rtol=1e-5)

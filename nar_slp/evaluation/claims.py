@@ -58,7 +58,9 @@ class Claim:
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
-            raise ValueError(f"Claim verdict must be one of {VERDICTS}, got {self.verdict!r}")
+            raise ValueError(
+                f"Claim verdict must be one of {VERDICTS}, got {self.verdict!r}"
+            )
 
     @property
     def reproduced(self) -> bool | None:
@@ -177,7 +179,10 @@ def compare(
 def claims_markdown(claims: Sequence[Claim]) -> str:
     from nar_slp.evaluation.tables import _md
 
-    lines = ["| Claim | Effect [95 % interval] | Verdict | Evidence |", "|:---|---:|:---|:---|"]
+    lines = [
+        "| Claim | Effect [95 % interval] | Verdict | Evidence |",
+        "|:---|---:|:---|:---|",
+    ]
     for c in claims:
         eff = (
             "—"
@@ -216,7 +221,10 @@ def read_claims(csv_path: str | Path) -> list[Claim]:
     with open(csv_path, newline="", encoding="utf-8") as fh:
         for lineno, r in enumerate(csv.DictReader(fh), start=2):
             try:
-                num = [None if r[k] == "" else float(r[k]) for k in ("effect", "ci_low", "ci_high")]
+                num = [
+                    None if r[k] == "" else float(r[k])
+                    for k in ("effect", "ci_low", "ci_high")
+                ]
                 ci = None if num[1] is None else (num[1], num[2])
                 out.append(Claim(r["name"], r["evidence"], r["verdict"], num[0], ci))
             except (KeyError, ValueError) as err:
@@ -232,9 +240,13 @@ def all_of(name: str, parts: Sequence[Claim]) -> Claim:
     ``no`` when any part is contradicted, ``not tested`` when no part was tested."""
     tested = [p for p in parts if p.verdict != "not tested"]
     if not tested:
-        return Claim(name, "; ".join(p.evidence for p in parts) or "no systems", "not tested")
+        return Claim(
+            name, "; ".join(p.evidence for p in parts) or "no systems", "not tested"
+        )
     verdicts = {p.verdict for p in tested}
-    verdict = "no" if "no" in verdicts else "yes" if verdicts == {"yes"} else "inconclusive"
+    verdict = (
+        "no" if "no" in verdicts else "yes" if verdicts == {"yes"} else "inconclusive"
+    )
     worst = min(tested, key=lambda p: p.ci[0] if p.ci else math.inf)
     evidence = " | ".join(p.evidence for p in tested)
     return Claim(name, evidence, verdict, worst.effect, worst.ci)
@@ -250,7 +262,10 @@ def _ratio_claim(
     if ea is None or eb is None or ea.get(key) is None or eb.get(key) is None:
         return Claim(name, f"{a} or {b} not evaluated", "not tested")
     va, vb = ea[key], eb[key]
-    se_a, se_b = ea.get("se", {}).get(key, math.nan), eb.get("se", {}).get(key, math.nan)
+    se_a, se_b = (
+        ea.get("se", {}).get(key, math.nan),
+        eb.get("se", {}).get(key, math.nan),
+    )
     effect = va - ratio * vb
     half = Z95 * math.hypot(se_a, ratio * se_b)
     lo, hi = effect - half, effect + half
@@ -351,7 +366,8 @@ def paper_claims(
     claims.append(
         _ratio_claim(
             results,
-            f"instrument: back-translation reads signing (GT BLEU-4 >= {bt_ratio} x Mean)",
+            "instrument: back-translation reads signing "
+            f"(GT BLEU-4 >= {bt_ratio} x Mean)",
             GT,
             MEAN,
             "BLEU-4",
@@ -372,7 +388,10 @@ def paper_claims(
     name = "every model beats Random on FGD"
     if calib.verdict == "yes":
         claims.append(
-            all_of(name, [compare(results, "", s, RANDOM, "FGD", True, split) for s in models])
+            all_of(
+                name,
+                [compare(results, "", s, RANDOM, "FGD", True, split) for s in models],
+            )
         )
     else:
         claims.append(
@@ -387,12 +406,26 @@ def paper_claims(
 
     for key, lower in (("FGD", True), ("DurACC", False), ("BLEU-4", False)):
         claims.append(
-            compare(results, f"KD beats no-KD on {key}", OURS_KD, OURS_NO_KD, key, lower, split)
+            compare(
+                results,
+                f"KD beats no-KD on {key}",
+                OURS_KD,
+                OURS_NO_KD,
+                key,
+                lower,
+                split,
+            )
         )
     for key, lower in (("FGD", True), ("DurACC", False)):
         claims.append(
             compare(
-                results, f"BERT beats no-BERT on {key}", OURS_KD, OURS_NO_BERT, key, lower, split
+                results,
+                f"BERT beats no-BERT on {key}",
+                OURS_KD,
+                OURS_NO_BERT,
+                key,
+                lower,
+                split,
             )
         )
     claims.append(
@@ -421,8 +454,16 @@ def paper_claims(
         all_of(
             "NSLP-G suffers false decoding initiation: ours is better on the first 20 "
             "frames",
-            [compare(results, "", OURS_KD, s, "prefixes/~20", True, split) for s in nslpg],
+            [
+                compare(results, "", OURS_KD, s, "prefixes/~20", True, split)
+                for s in nslpg
+            ],
         )
     )
-    claims.append(all_of("error propagation in PT", [_error_propagation(results, s, OURS_KD, split) for s in pt]))
+    claims.append(
+        all_of(
+            "error propagation in PT",
+            [_error_propagation(results, s, OURS_KD, split) for s in pt],
+        )
+    )
     return claims

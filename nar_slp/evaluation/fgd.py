@@ -26,7 +26,26 @@ sequence longer than its reference still contributes to late intervals. Each sli
 windowed as above (with [0, 50) and W = 34: windows [0, 34) and [16, 50)) and FGD is
 computed between the two pools of segments. Prefixes ``~p`` are the intervals [0, p):
 FGD of the first p frames, where a NAR model's false decoding initiation shows.
-A bin with fewer than 2 segments on either side returns FGD = NaN with the counts.
+
+Matched window counts (per interval and prefix). The plug-in FGD of Eq. 12 is biased
+upwards, and the bias grows as the pools shrink (two samples of ONE distribution
+score > 0, more so when small). Late bins hold few windows, and each system is sliced
+by its own length, so raw per-bin FGDs mix quality with pool size. Therefore each bin
+scores exactly ``n`` windows per side, drawn without replacement from the generated
+and from the reference pool (:func:`subsample_windows`, seeded by ``(seed, bin
+index)``; the same seed on both sides, so equal-sized pools of the same sequences
+draw the same windows and FGD(x, x) stays 0). ``n`` is min(generated pool, reference
+pool) unless ``n_windows`` fixes it per bin, which is how systems are compared on one
+count (:func:`common_window_counts` gives the smallest pool over all systems and the
+reference). Rule for small bins: a bin whose ``n`` is below ``min_windows`` (default
+:data:`MIN_WINDOWS_FACTOR` = 2 × the feature dimension Z; below ~Z the covariance is
+singular and the bias dominates) — or whose pools cannot supply a fixed ``n`` — is
+*insufficient*: ``"sufficient": False``, FGD and KID NaN, not scored.
+
+KID. Every result also carries the Kernel Inception Distance (:mod:`nar_slp.
+evaluation.kid`, unbiased, so its expectation does not depend on the pool size) × 100,
+from the same windows, as ``"kid"`` (mean over subsets) and ``"kid_std"`` (std over
+subsets).
 
 Bootstrap. Every segment remembers the sentence (index into the input list) it was
 cut from (:class:`WindowFeatures`). Features are computed once; the point estimate and
@@ -35,20 +54,29 @@ repeats each sentence's windows as often as the resample drew the sentence and
 recomputes only means, covariances and the Fréchet distance. Resampling is paired:
 generated and reference windows of sentence i get the same weight, so the lists must
 be parallel (``len(generated) == len(reference)``) when ``boot_counts`` is given.
+Bootstrap results carry the SE (``"fgd_se"``, ``"kid_se"``) and the 95 % percentile
+interval (``"fgd_ci"``, ``"kid_ci"``, :func:`nar_slp.bootstrap.percentile_interval`).
+In matched bins the subsample is drawn once and then resampled by sentence.
+Caveat: a resample repeats windows, which has the effect of a smaller pool, so FGD
+replicates carry a larger plug-in bias than the point estimate; for systems near the
+real-data floor (bias-dominated) the percentile interval can lie entirely above the
+estimate. Compare systems through paired differences of replicates (the bias is
+shared), not by overlapping intervals.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 
-from nar_slp.bootstrap import se_from_replicates
+from nar_slp.bootstrap import percentile_interval, se_from_replicates
+from nar_slp.evaluation.kid import KID_SCALE, kid, kid_replicates
 from nar_slp.evaluation.metrics import slice_interval
 from nar_slp.evaluation.tae import TAE, encode_segments, normalise_flat, windows
 
@@ -60,6 +88,7 @@ DEFAULT_INTERVALS: tuple[tuple[int, int], ...] = (
 )
 DEFAULT_PREFIXES: tuple[int, ...] = (20, 40, 60, 80)
 MIN_SEGMENTS = 2  # a covariance needs at least two samples
+MIN_WINDOWS_FACTOR = 2.0  # a matched bin needs >= this × feature dim windows per side
 
 
 def frechet_distance(
@@ -194,10 +223,30 @@ def window_features(
     batch_size: int = 256,
 ) -> WindowFeatures:
     """:func:`collect_segments` then one TAE pass: features (N_seg, Z) with the
-    sentence id of each window. Arguments as :func:`collect_segments`."""
+    sentence id of each window. Arguments as :func:`collect_segments`.
+
+    The features of the last few (sequences, TAE, interval) are kept in memory: the
+    harness scores every system against the same reference sequences, whose features
+    are then computed once per interval. The key holds the identities of the arrays
+    (kept alive by the cache) and the TAE's parameter version, so a retrained or
+    modified TAE or different sequences never hit a stale entry.
+    """
+    version = sum(t._version for t in (*tae.parameters(), *tae.buffers()))
+    key = (id(tae), version, id(normaliser), start, stop, tuple(map(id, seqs)))
+    hit = _FEATURE_CACHE.get(key)
+    if hit is not None:
+        return hit[1]
     segs = collect_segments(seqs, tae, normaliser, start, stop)
     feats = encode_segments(tae, segs.segments, batch_size)
-    return WindowFeatures(feats, segs.sentence, segs.n_excluded, segs.n_sequences)
+    out = WindowFeatures(feats, segs.sentence, segs.n_excluded, segs.n_sequences)
+    if len(_FEATURE_CACHE) >= _FEATURE_CACHE_SIZE:
+        _FEATURE_CACHE.pop(next(iter(_FEATURE_CACHE)))
+    _FEATURE_CACHE[key] = (list(seqs), out)
+    return out
+
+
+_FEATURE_CACHE: dict[tuple, tuple[list, WindowFeatures]] = {}
+_FEATURE_CACHE_SIZE = 32
 
 
 def features(
@@ -220,13 +269,17 @@ def fgd_from_features(
     ref: WindowFeatures,
     scale: float = 10.0,
     boot_counts: np.ndarray | None = None,
-) -> dict[str, float | int]:
-    """FGD × ``scale`` from window features, and optionally its bootstrap SE.
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """FGD × ``scale`` and KID × 100 from window features, optionally bootstrapped.
 
     The point estimate uses every window once. Resample b weights sentence i by
     ``boot_counts[b, i]``: each of its windows (generated and reference alike) is
     repeated that many times and FGD is recomputed from those features, so a window
-    counts exactly as often as the sentence it was cut from.
+    counts exactly as often as the sentence it was cut from (KID: the same weights
+    in a weighted U-statistic, :func:`nar_slp.evaluation.kid.kid_replicates`).
 
     Args:
         gen, ref: features with sentence ids from :func:`window_features`.
@@ -234,15 +287,23 @@ def fgd_from_features(
         boot_counts: (n_boot, N) sentence counts from
             :func:`nar_slp.bootstrap.bootstrap_counts`, N the number of
             (paired) sequences; ``None`` = no bootstrap.
+        kid_subsets, kid_subset_size, seed: :func:`nar_slp.evaluation.kid.kid`
+            (``cfg.eval.fgd_kid_subsets`` / ``fgd_kid_subset_size``).
 
     Returns:
-        ``{"fgd", "n_generated", "n_reference", "excluded_generated",
-        "excluded_reference"}`` plus ``"fgd_se"`` (std over resamples, ddof=1, in
-        the same ×``scale`` units; NaN if ``n_boot`` < 2) when ``boot_counts`` is
-        given. Resamples that leave a side with < 2 windows are skipped.
+        ``{"fgd", "kid", "kid_std", "n_generated", "n_reference",
+        "excluded_generated", "excluded_reference"}`` plus, when ``boot_counts`` is
+        given, ``"fgd_se"``, ``"kid_se"`` (std over resamples, ddof=1, in the
+        reported units; NaN if ``n_boot`` < 2) and ``"fgd_ci"``, ``"kid_ci"`` (95 %
+        percentile intervals), ``"replicates"`` and ``"kid_replicates"`` (the
+        (n_boot,) values, NaN where a resample leaves a side with < 2 windows;
+        the SE and interval skip those).
     """
-    result: dict[str, float | int] = {
+    k_mean, k_std = kid(gen.features, ref.features, kid_subsets, kid_subset_size, seed)
+    result: dict[str, Any] = {
         "fgd": _scaled_fgd(gen.features, ref.features, scale),
+        "kid": KID_SCALE * k_mean,
+        "kid_std": KID_SCALE * k_std,
         "n_generated": len(gen.features),
         "n_reference": len(ref.features),
         "excluded_generated": gen.n_excluded,
@@ -265,8 +326,83 @@ def fgd_from_features(
         )
         for counts in boot_counts
     ]
+    kid_reps = KID_SCALE * kid_replicates(
+        gen.features, gen.sentence, ref.features, ref.sentence, boot_counts
+    )
     result["fgd_se"] = se_from_replicates(replicates)
+    result["fgd_ci"] = percentile_interval(replicates)
+    result["kid_se"] = se_from_replicates(kid_reps)
+    result["kid_ci"] = percentile_interval(kid_reps)
+    # per-resample values, for paired differences between systems (claims.py)
+    result["replicates"] = np.asarray(replicates, np.float64)  # (n_boot,) FGD
+    result["kid_replicates"] = kid_reps  # (n_boot,) KID × 100
     return result
+
+
+def subsample_windows(feats: WindowFeatures, n: int, seed: Any) -> WindowFeatures:
+    """``n`` of the windows of ``feats``, drawn without replacement, kept in their
+    original order. ``seed`` goes to ``np.random.default_rng``: the same pool size,
+    ``n`` and seed draw the same positions. ``n`` >= the pool size returns it whole."""
+    size = len(feats.features)
+    if n >= size:
+        return feats
+    idx = np.sort(np.random.default_rng(seed).choice(size, n, replace=False))
+    return WindowFeatures(
+        feats.features[idx], feats.sentence[idx], feats.n_excluded, feats.n_sequences
+    )
+
+
+def _insufficient(res: dict[str, Any], boot: bool, n_boot: int = 0) -> dict[str, Any]:
+    res.update(fgd=math.nan, kid=math.nan, kid_std=math.nan)
+    if boot:
+        res.update(
+            replicates=np.full(n_boot, math.nan),
+            kid_replicates=np.full(n_boot, math.nan),
+            fgd_se=math.nan,
+            kid_se=math.nan,
+            fgd_ci=(math.nan, math.nan),
+            kid_ci=(math.nan, math.nan),
+        )
+    return res
+
+
+def count_windows(
+    seqs: Iterable[np.ndarray], tae: TAE, start: int = 0, stop: int | None = None
+) -> int:
+    """Number of FGD windows (>= ``tae.min_frames`` frames) that the frames [start,
+    stop) of ``seqs`` give, as :func:`collect_segments` cuts them; no TAE pass.
+    ``seqs``: pose arrays (T, ...) or plain lengths (int)."""
+    total = 0
+    for seq in seqs:
+        t = (
+            seq
+            if isinstance(seq, (int, np.integer))
+            else len(getattr(seq, "poses", seq))
+        )
+        length = max(0, min(t, t if stop is None else stop) - start)
+        total += sum(
+            len(w) >= tae.min_frames
+            for w in windows(np.arange(length), tae.window, tae.stride)
+        )
+    return total
+
+
+def common_window_counts(
+    pools: Iterable[Sequence[np.ndarray]],
+    tae: TAE,
+    intervals: Sequence[tuple[int, int]] = DEFAULT_INTERVALS,
+) -> dict[str, int]:
+    """Per-bin window count shared by every pool: ``{"a-b": min over pools}``.
+
+    Pass every system's outputs AND the reference; the result, given as
+    ``n_windows`` to :func:`fgd_by_interval` / :func:`fgd_by_prefix` (intervals
+    [0, p)), makes every system score each bin on the same number of windows.
+    """
+    pools = list(pools)
+    return {
+        interval_label(a, b): min(count_windows(p, tae, a, b) for p in pools)
+        for a, b in intervals
+    }
 
 
 def _check_paired(generated: Sequence, reference: Sequence, boot: Any) -> None:
@@ -285,21 +421,27 @@ def fgd_report(
     scale: float = 10.0,
     batch_size: int = 256,
     boot_counts: np.ndarray | None = None,
-) -> dict[str, float | int]:
-    """FGD × ``scale`` of whole sequences, with segment counts.
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """FGD × ``scale`` and KID × 100 of whole sequences, with segment counts.
 
-    ``boot_counts`` (n_boot, N) adds ``"fgd_se"``, see :func:`fgd_from_features`
-    (the lists must then be parallel).
+    All windows of both sides are used (no count matching: whole test sets have
+    comparable pools). ``boot_counts`` (n_boot, N) adds SEs and 95 % intervals, see
+    :func:`fgd_from_features` (the lists must then be parallel).
 
     Returns:
-        ``{"fgd", "n_generated", "n_reference", "excluded_generated",
-        "excluded_reference"}`` (+ ``"fgd_se"``); ``fgd`` is NaN if a side has < 2
-        segments.
+        ``{"fgd", "kid", "kid_std", "n_generated", "n_reference",
+        "excluded_generated", "excluded_reference"}`` (+ ``"fgd_se"``, ``"fgd_ci"``,
+        ``"kid_se"``, ``"kid_ci"``); ``fgd`` is NaN if a side has < 2 segments.
     """
     _check_paired(generated, reference, boot_counts)
     gen = window_features(generated, tae, normaliser, batch_size=batch_size)
     ref = window_features(reference, tae, normaliser, batch_size=batch_size)
-    return fgd_from_features(gen, ref, scale, boot_counts)
+    return fgd_from_features(
+        gen, ref, scale, boot_counts, kid_subsets, kid_subset_size, seed
+    )
 
 
 def fgd(
@@ -344,31 +486,90 @@ def fgd_by_interval(
     scale: float = 10.0,
     batch_size: int = 256,
     boot_counts: np.ndarray | None = None,
-) -> dict[str, dict[str, float | int]]:
-    """FGD per frame-length interval [a, b) (Table 2 left, Fig. 4).
+    n_windows: Mapping[str, int] | None = None,
+    min_windows: int | None = None,
+    match_counts: bool = True,
+    seed: int = 0,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+) -> dict[str, dict[str, Any]]:
+    """FGD (Eq. 12) and KID per frame-length interval [a, b) (Table 2 left, Fig. 4).
 
     For each interval, each generated and each reference sequence contributes its
     frames a .. min(b, T) - 1 if it has at least ``tae.min_frames`` of them; the slices
-    are windowed and FGD × ``scale`` is computed between the two pools (see the
+    are windowed, both pools are cut to the same number of windows and FGD × ``scale``
+    and KID × 100 are computed between them (see "Matched window counts" in the
     module docstring). At 25 fps, [0, 50) is 0-2 s. ``boot_counts`` (n_boot, N) adds
-    ``"fgd_se"`` to each bin (windows keep the sentence they were cut from, see
+    SEs and 95 % intervals (windows keep the sentence they were cut from, see
     :func:`fgd_from_features`).
 
+    Args:
+        n_windows: ``{"a-b": n}`` windows per side for a bin (e.g. from
+            :func:`common_window_counts`, so all systems are scored on one count);
+            a bin not in it (or None) uses min(generated pool, reference pool).
+        min_windows: smallest ``n`` that is scored; None = ``MIN_WINDOWS_FACTOR`` ×
+            the feature dimension (``cfg.eval.fgd_min_windows_factor``).
+        match_counts: False = the unmatched pools, every window, bins need only 2
+            windows per side (the rule before matching; for comparisons).
+        seed: subsampling seed (bin k uses ``(seed, k)``) and KID seed.
+        kid_subsets, kid_subset_size: :func:`nar_slp.evaluation.kid.kid`.
+
     Returns:
-        ``{"a-b": {"fgd", "n_generated", "n_reference", "excluded_generated",
-        "excluded_reference", "start", "stop"}}`` (+ ``"fgd_se"``) in the order of
-        ``intervals``; ``fgd`` is NaN when a side has fewer than 2 segments.
+        ``{"a-b": {"fgd", "kid", "kid_std", "n" (windows scored per side),
+        "sufficient", "min_windows", "n_generated", "n_reference" (pool sizes
+        before subsampling), "excluded_generated", "excluded_reference", "start",
+        "stop"}}`` (+ ``"fgd_se"``, ``"fgd_ci"``, ``"kid_se"``, ``"kid_ci"``) in the
+        order of ``intervals``; an insufficient bin has NaN metrics.
     """
     _check_paired(generated, reference, boot_counts)
-    out: dict[str, dict[str, float | int]] = {}
-    for a, b in intervals:
+    out: dict[str, dict[str, Any]] = {}
+    for k, (a, b) in enumerate(intervals):
         if not 0 <= a < b:
             raise ValueError(f"fgd_by_interval: bad interval [{a}, {b})")
+        label = interval_label(a, b)
         gen = window_features(generated, tae, normaliser, a, b, batch_size)
         ref = window_features(reference, tae, normaliser, a, b, batch_size)
-        res = fgd_from_features(gen, ref, scale, boot_counts)
-        res.update(start=a, stop=b)
-        out[interval_label(a, b)] = res
+        pools = (len(gen.features), len(ref.features))
+        if match_counts:
+            floor = (
+                math.ceil(MIN_WINDOWS_FACTOR * gen.features.shape[1])
+                if min_windows is None
+                else int(min_windows)
+            )
+            n = min(pools)
+            if n_windows is not None and label in n_windows:
+                # a fixed count the pools cannot supply: insufficient (n = -1)
+                n = int(n_windows[label]) if n >= int(n_windows[label]) else -1
+            gen = subsample_windows(gen, max(n, 0), (seed, k))
+            ref = subsample_windows(ref, max(n, 0), (seed, k))
+        else:
+            floor, n = MIN_SEGMENTS, min(pools)
+        res = (
+            fgd_from_features(
+                gen, ref, scale, boot_counts, kid_subsets, kid_subset_size, seed
+            )
+            if n >= floor
+            else _insufficient(
+                {
+                    "n_generated": pools[0],
+                    "n_reference": pools[1],
+                    "excluded_generated": gen.n_excluded,
+                    "excluded_reference": ref.n_excluded,
+                },
+                boot_counts is not None,
+                0 if boot_counts is None else len(boot_counts),
+            )
+        )
+        res.update(
+            n_generated=pools[0],
+            n_reference=pools[1],
+            n=max(n, 0) if match_counts else None,
+            sufficient=n >= floor,
+            min_windows=floor,
+            start=a,
+            stop=b,
+        )
+        out[label] = res
     return out
 
 
@@ -381,12 +582,23 @@ def fgd_by_prefix(
     scale: float = 10.0,
     batch_size: int = 256,
     boot_counts: np.ndarray | None = None,
-) -> dict[str, dict[str, float | int]]:
-    """FGD of the first p frames, frames 0 .. p - 1 (Table 2 right, "short intervals").
+    n_windows: Mapping[str, int] | None = None,
+    **kwargs: Any,
+) -> dict[str, dict[str, Any]]:
+    """FGD and KID of the first p frames, frames 0 .. p - 1 (Table 2 right, "short
+    intervals").
 
-    Exactly :func:`fgd_by_interval` with intervals [0, p); keys are ``"~p"``. At 25 fps
-    ``~20`` is the first 0.8 s, where false decoding initiation shows.
+    Exactly :func:`fgd_by_interval` with intervals [0, p) (same matched counts and
+    keyword arguments); keys are ``"~p"`` and ``n_windows`` may use ``"~p"`` or
+    ``"0-p"``. At 25 fps ``~20`` is the first 0.8 s, where false decoding
+    initiation shows.
     """
+    fixed = None
+    if n_windows is not None:
+        fixed = {
+            (interval_label(0, int(k[1:])) if k.startswith("~") else k): v
+            for k, v in n_windows.items()
+        }
     res = fgd_by_interval(
         generated,
         reference,
@@ -396,5 +608,7 @@ def fgd_by_prefix(
         scale,
         batch_size,
         boot_counts,
+        n_windows=fixed,
+        **kwargs,
     )
     return {f"~{p}": res[interval_label(0, p)] for p in prefixes}

@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from nar_slp.bootstrap import bootstrap_counts, mean_se, se_from_replicates
+from nar_slp.bootstrap import (
+    bootstrap_counts,
+    mean_replicates,
+    mean_se,
+    percentile_interval,
+    se_from_replicates,
+)
 from nar_slp.config import Config
 from nar_slp.data.pt_format import SignSequence, read_split, write_split
 from nar_slp.evaluation.back_translation import (
@@ -29,32 +35,39 @@ from nar_slp.evaluation.back_translation import (
     bleu_bootstrap,
     rouge_l_per_sentence,
 )
-from nar_slp.evaluation.fgd import fgd_by_interval, fgd_by_prefix, fgd_report
+from nar_slp.evaluation.claims import paper_claims  # noqa: F401  (re-exported)
+from nar_slp.evaluation.fgd import (
+    MIN_WINDOWS_FACTOR,
+    fgd_by_interval,
+    fgd_by_prefix,
+    fgd_report,
+)
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import (
+    BASELINE_SYSTEMS,
     GT,
     MEAN,
-    OURS_KD,
-    OURS_NO_BERT,
-    OURS_NO_KD,
+    ORACLE_SYSTEMS,
     PGM_FLOOR,
     RANDOM,
-    Claim,
+    REAL_FLOOR,
 )
+from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
 
-# run/students/<key> -> the row name in the paper's tables
-STUDENT_SYSTEMS: dict[str, str] = {
-    "kd": OURS_KD,
-    "no_kd": OURS_NO_KD,
-    "no_bert": OURS_NO_BERT,
-}
+# Outputs of the baselines of chapter 04 (<run>/outputs/<key>/), main and oracle rows.
+BASELINE_OUTPUTS: dict[str, str] = {**BASELINE_SYSTEMS, **ORACLE_SYSTEMS}
 OUTPUT_KEYS: dict[str, str] = {
     GT: "gt",
+    REAL_FLOOR: "real_floor",
     MEAN: "mean",
     RANDOM: "random",
     PGM_FLOOR: "pgm",
-    **{v: k for k, v in STUDENT_SYSTEMS.items()},
+    **{v.row: v.key for v in STUDENT_VARIANTS.values()},
+    **{row: key for key, row in BASELINE_OUTPUTS.items()},
 }
+# A student trained with several seeds is generated and evaluated once per seed, as
+# "<row> #seed<s>"; seeds.aggregate_seeds merges them back into one row.
+SEED_SEP = " #seed"
 
 
 @dataclass
@@ -75,7 +88,11 @@ def write_outputs(
 ) -> Path:
     """Write ``out`` as ``<run>/outputs/<key>/<split>.*`` (PT format, with the
     reference names and texts so the files stay parallel to the test split)."""
-    folder = Path(run) / "outputs" / OUTPUT_KEYS.get(out.system, out.system)
+    row = row_of(out.system)
+    key = OUTPUT_KEYS.get(row, row)
+    if row != out.system:  # one seed of a seeded system
+        key += f"-seed{out.system.split(SEED_SEP, 1)[1]}"
+    folder = Path(run) / "outputs" / key
     seqs = [
         SignSequence(r.name, r.text, r.gloss, p.astype(np.float32))
         for r, p in zip(refs, out.poses, strict=True)
@@ -90,6 +107,16 @@ def read_outputs(folder: str | Path, split: str, system: str) -> SystemOutput:
     return _as_output(system, [s.poses for s in read_split(folder, split)])
 
 
+def seed_label(row: str, seed: int) -> str:
+    """The label of one seed of a seeded system: ``"Ours (w/ KD) #seed0"``."""
+    return f"{row}{SEED_SEP}{seed}"
+
+
+def row_of(label: str) -> str:
+    """The table row of a system label (a seed label's row, else the label)."""
+    return label.split(SEED_SEP, 1)[0]
+
+
 def generate_systems(
     run: Path,
     splits: Mapping[str, Sequence[SignSequence]],
@@ -101,48 +128,74 @@ def generate_systems(
     device: str = "cpu",
     batch_size: int = 64,
 ) -> dict[str, dict[str, SystemOutput]]:
-    """Outputs of GT, Mean, Random, the PGM floor and every trained student under
-    ``<run>/students/`` for ``eval_splits``; students not trained yet are absent.
+    """Outputs of every system available in ``run`` for ``eval_splits``, keyed by
+    system label (a row name, or :func:`seed_label` for each seed of a student).
 
-    Mean is given the true lengths (only pose quality is measured); Random returns
-    whole training sequences with their own lengths (paper §4.3). The PGM floor
-    (:data:`PGM_FLOOR`) decodes the teacher's latents of the ground truth, LGM(y),
-    through the frozen PGM: a student that matched the teacher exactly would produce
-    these poses, so it bounds what any student can reach through this VAE.
+    - GT; the **real-vs-real floor** (:data:`REAL_FLOOR`): the ground truth of the
+      *other* split, scored against this split's references — what two independent
+      samples of real signing get (only its FGD / KID are meaningful; the first
+      min(N_dev, N_test) sequences of both are used when the splits differ in size);
+    - Mean (the mean training pose at the true lengths: only pose quality is
+      measured) and Random (a whole training sequence with its own length, paper
+      §4.3: real signing of the wrong sentence);
+    - the **PGM floor** (:data:`PGM_FLOOR`): the teacher's latents of the ground
+      truth, LGM(y), decoded by the frozen PGM — what a student that matched its
+      teacher exactly would produce;
+    - every seed of every student trained by chapter 03 (``nar_slp.students``);
+    - every baseline of chapter 04 whose outputs are under ``<run>/outputs/<key>/``
+      (:data:`BASELINE_OUTPUTS`), read back rather than regenerated.
+
+    Generated outputs are written under ``<run>/outputs/`` in PT format.
     """
     from nar_slp.inference import generate
     from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
-    from nar_slp.training.student_trainer import load_student
 
     mean, rand = MeanPoseBaseline(train), RandomBaseline(train, seed=seed)
     outputs: dict[str, dict[str, SystemOutput]] = {
         GT: {},
+        REAL_FLOOR: {},
         MEAN: {},
         RANDOM: {},
         PGM_FLOOR: {},
     }
     students = {}
-    for key, system in STUDENT_SYSTEMS.items():
-        directory = Path(run) / "students" / key
-        if (directory / "config.json").exists():
-            students[system] = load_student(directory, device=device)
-            outputs[system] = {}
+    for key, folders in student_dirs(run).items():
+        row = STUDENT_VARIANTS[key].row
+        for folder in folders:
+            seed_of = folder.name.removeprefix(SEED_PREFIX)
+            label = (
+                seed_label(row, int(seed_of)) if seed_of.lstrip("-").isdigit() else row
+            )
+            students[label] = load_student(folder, device=device)
+            outputs[label] = {}
+    other = {"dev": "test", "test": "dev"}
     for split in eval_splits:
         refs = splits[split]
         true_len = [s.n_frames for s in refs]
         outputs[GT][split] = _as_output(GT, [s.poses for s in refs])
+        if other.get(split) in splits:
+            n = min(len(refs), len(splits[other[split]]))
+            floor = [s.poses for s in splits[other[split]][:n]]
+            outputs[REAL_FLOOR][split] = _as_output(REAL_FLOOR, floor)
         outputs[MEAN][split] = _as_output(MEAN, mean.generate(len(refs), true_len))
         outputs[RANDOM][split] = _as_output(RANDOM, rand.generate(len(refs)))
         outputs[PGM_FLOOR][split] = _as_output(
             PGM_FLOOR, pgm_reconstruction(vae, normaliser, [s.poses for s in refs])
         )
-        for system, model in students.items():
+        for label, model in students.items():
             inputs = [s.gloss if model.input_kind == "gloss" else s.text for s in refs]
             gen = generate(model, vae, normaliser, inputs, batch_size, device=device)
-            outputs[system][split] = _as_output(system, gen.poses)
-        for per_split in outputs.values():
-            write_outputs(run, per_split[split], split, refs)
-    return outputs
+            outputs[label][split] = _as_output(label, gen.poses)
+        for label, per_split in outputs.items():
+            if split in per_split and label != REAL_FLOOR:
+                write_outputs(run, per_split[split], split, refs)
+    for key, row in BASELINE_OUTPUTS.items():
+        folder = Path(run) / "outputs" / key
+        if all((folder / f"{split}.skels").exists() for split in eval_splits):
+            outputs[row] = {
+                split: read_outputs(folder, split, row) for split in eval_splits
+            }
+    return {label: per for label, per in outputs.items() if per}
 
 
 def pgm_reconstruction(
@@ -173,6 +226,8 @@ def evaluate_output(
     target: str = "text",
     n_boot: int = 200,
     boot_seed: int = 0,
+    n_windows: Mapping[str, Mapping[str, int]] | None = None,
+    with_bins: bool = True,
 ) -> dict[str, Any]:
     """All metrics of one system on one split, with bootstrap standard errors.
 
@@ -186,10 +241,17 @@ def evaluate_output(
     ``n_boot=0`` skips the bootstrap (every SE is NaN); point estimates do not
     depend on ``n_boot``.
 
-    Returns ``{"FGD", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE", "speed
-    ratio", "spread ratio", "signature", "se": {the same metrics}, "intervals":
-    {...}, "prefixes": {...}, "hypotheses": [...]}`` (DurACC in %); each bin of
-    ``"intervals"`` / ``"prefixes"`` has ``"fgd_se"`` besides ``"fgd"``.
+    Returns ``{"FGD", "KID", "BLEU-1".."BLEU-4", "ROUGE", "DurACC", "DTW-MJE",
+    "speed ratio", "spread ratio", "signature", "se": {the same metrics}, "ci":
+    {metric: (lo, hi)} 95 % percentile intervals of FGD, KID, BLEU-1..4, ROUGE,
+    DurACC, DTW-MJE, "intervals": {...}, "prefixes": {...}, "hypotheses": [...]}``
+    (DurACC in %, KID × 100). Bins of ``"intervals"`` / ``"prefixes"`` score matched
+    window counts (:func:`~nar_slp.evaluation.fgd.fgd_by_interval`; ``n_windows =
+    {"intervals": {...}, "prefixes": {...}}`` fixes them across systems, e.g. from
+    :func:`~nar_slp.evaluation.fgd.common_window_counts`) and carry ``"fgd_se"``,
+    ``"fgd_ci"``, ``"kid"``, ``"kid_se"``, ``"sufficient"`` besides ``"fgd"``.
+    ``with_bins=False`` skips the per-interval / per-prefix FGD (Table 2 uses the
+    test split only).
     """
     if len(out.poses) != len(refs):
         raise ValueError(
@@ -198,11 +260,25 @@ def evaluate_output(
     ref_poses = [s.poses for s in refs]
     scale = cfg.eval.fgd_scale
     counts = bootstrap_counts(len(refs), n_boot, boot_seed)  # (n_boot, N)
+    ec = cfg.eval
+    kid_args = {
+        "kid_subsets": getattr(ec, "fgd_kid_subsets", 100),
+        "kid_subset_size": getattr(ec, "fgd_kid_subset_size", 1000),
+        "seed": boot_seed,
+    }
     overall = fgd_report(
-        out.poses, ref_poses, tae, normaliser, scale, boot_counts=counts
+        out.poses, ref_poses, tae, normaliser, scale, boot_counts=counts, **kid_args
     )
-    res: dict[str, Any] = {"FGD": overall["fgd"]}
-    se: dict[str, float] = {"FGD": overall["fgd_se"]}
+    res: dict[str, Any] = {"FGD": overall["fgd"], "KID": overall["kid"]}
+    se: dict[str, float] = {"FGD": overall["fgd_se"], "KID": overall["kid_se"]}
+    ci: dict[str, tuple[float, float]] = {
+        "FGD": overall["fgd_ci"],
+        "KID": overall["kid_ci"],
+    }
+    boot_reps: dict[str, np.ndarray] = {
+        "FGD": overall["replicates"],
+        "KID": overall["kid_replicates"],
+    }
     references = [s.gloss if target == "gloss" else s.text for s in refs]
     scores, hyps = back_translation_scores(
         slt, out.poses, references, normaliser, cfg.eval.batch_size, cfg.eval.beam_size
@@ -213,17 +289,30 @@ def evaluate_output(
             for k in ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE", "signature")
         }
     )
-    for key, replicates in bleu_bootstrap(hyps, references, counts).items():
-        se[key] = se_from_replicates(replicates)
-    se["ROUGE"] = mean_se(100.0 * rouge_l_per_sentence(hyps, references), counts)
+    for key, reps in bleu_bootstrap(hyps, references, counts).items():
+        se[key], ci[key], boot_reps[key] = (
+            se_from_replicates(reps),
+            percentile_interval(reps),
+            reps,
+        )
+    rouge_reps = mean_replicates(100.0 * rouge_l_per_sentence(hyps, references), counts)
+    boot_reps["ROUGE"] = rouge_reps
+    se["ROUGE"], ci["ROUGE"] = (
+        se_from_replicates(rouge_reps),
+        percentile_interval(rouge_reps),
+    )
     true_len = np.array([s.n_frames for s in refs])
     tolerance = cfg.eval.duracc_tolerance
     res["DurACC"] = 100.0 * dur_acc(out.lengths, true_len, tolerance)
     hits = np.abs(np.asarray(out.lengths) - true_len) < tolerance  # (N,) bool
     se["DurACC"] = mean_se(100.0 * hits, counts)
+    boot_reps["DurACC"] = mean_replicates(100.0 * hits, counts)
+    ci["DurACC"] = percentile_interval(boot_reps["DurACC"])
     dtw = dtw_mje_per_sentence(out.poses, ref_poses)  # (N,) PT units
     res["DTW-MJE"] = float(np.mean(dtw))  # = mean_dtw_mje(out.poses, ref_poses)
     se["DTW-MJE"] = mean_se(dtw, counts)
+    boot_reps["DTW-MJE"] = mean_replicates(dtw, counts)
+    ci["DTW-MJE"] = percentile_interval(boot_reps["DTW-MJE"])
     # motion amplitude relative to the ground truth: ratio of sentence means, paired
     amp, ref_amp = motion_amplitude(out.poses), motion_amplitude(ref_poses)  # (N, 2)
     for col, name in enumerate(("speed ratio", "spread ratio")):
@@ -231,150 +320,35 @@ def evaluate_output(
         replicates = (counts @ amp[:, col]) / (counts @ ref_amp[:, col])  # (n_boot,)
         se[name] = se_from_replicates(replicates)
     res["se"] = se
-    res["intervals"] = fgd_by_interval(
-        out.poses, ref_poses, tae, normaliser, scale=scale, boot_counts=counts
-    )
-    res["prefixes"] = fgd_by_prefix(
-        out.poses, ref_poses, tae, normaliser, scale=scale, boot_counts=counts
-    )
+    res["ci"] = ci
+    res["replicates"] = boot_reps  # metric -> (n_boot,), for paired differences
+    if with_bins:
+        # matched window counts per bin; n_windows (e.g. common_window_counts over all
+        # systems) fixes the count across systems, None = min of the two pools per bin
+        bin_args = {
+            "scale": scale,
+            "boot_counts": counts,
+            "min_windows": math.ceil(
+                getattr(ec, "fgd_min_windows_factor", MIN_WINDOWS_FACTOR)
+                * tae.hparams["latent"]
+            ),
+            **kid_args,
+        }
+        res["intervals"] = fgd_by_interval(
+            out.poses,
+            ref_poses,
+            tae,
+            normaliser,
+            n_windows=None if n_windows is None else n_windows.get("intervals"),
+            **bin_args,
+        )
+        res["prefixes"] = fgd_by_prefix(
+            out.poses,
+            ref_poses,
+            tae,
+            normaliser,
+            n_windows=None if n_windows is None else n_windows.get("prefixes"),
+            **bin_args,
+        )
     res["hypotheses"] = hyps
     return res
-
-
-def _fmt(x: float) -> str:
-    return (
-        "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
-    )
-
-
-def paper_claims(
-    results: Mapping[str, Mapping[str, Mapping[str, Any]]],
-    split: str = "test",
-    min_segments: int = 20,
-    flat_ratio: float = 1.5,
-) -> list[Claim]:
-    """The paper's qualitative claims, checked on ``results[system][split]``.
-
-    A claim whose systems were not evaluated is "not tested" (``reproduced=None``).
-    "Flat across intervals" means: over the intervals where both sides have at least
-    ``min_segments`` windows, the largest interval FGD is at most ``flat_ratio`` times
-    the first interval's (AR models, by contrast, degrade with position, Table 2).
-    """
-
-    def get(system: str, key: str) -> float | None:
-        return results.get(system, {}).get(split, {}).get(key)
-
-    claims: list[Claim] = []
-    gt = get(GT, "FGD")
-    claims.append(
-        Claim(
-            "FGD(GT, GT) = 0", f"GT FGD = {_fmt(gt)}", None if gt is None else gt == 0.0
-        )
-    )
-
-    floor = [v for v in (get(MEAN, "FGD"), get(RANDOM, "FGD")) if v is not None]
-    ours = [s for s in STUDENT_SYSTEMS.values() if get(s, "FGD") is not None]
-    if floor and ours:
-        ev = "; ".join(f"{s} {_fmt(get(s, 'FGD'))}" for s in ours)
-        ev += f"; best of Mean/Random {_fmt(min(floor))}"
-        claims.append(
-            Claim(
-                "every model beats Mean and Random on FGD",
-                ev,
-                all(get(s, "FGD") < min(floor) for s in ours),
-            )
-        )
-    else:
-        claims.append(
-            Claim("every model beats Mean and Random on FGD", "missing rows", None)
-        )
-
-    pgm, rnd = get(PGM_FLOOR, "FGD"), get(RANDOM, "FGD")
-    claims.append(
-        Claim(
-            "calibration: the PGM floor is below Random on FGD (so a student can beat "
-            "Random at all)",
-            f"FGD: {PGM_FLOOR} {_fmt(pgm)} vs Random {_fmt(rnd)}",
-            None if pgm is None or rnd is None else bool(pgm < rnd),
-        )
-    )
-
-    gt_bleu, mean_bleu = get(GT, "BLEU-4"), get(MEAN, "BLEU-4")
-    claims.append(
-        Claim(
-            "back-translation separates GT from Mean (BLEU-4, GT > 2 x Mean)",
-            f"BLEU-4: GT {_fmt(gt_bleu)} vs Mean {_fmt(mean_bleu)}",
-            None
-            if gt_bleu is None or mean_bleu is None
-            else bool(gt_bleu > 2 * mean_bleu),
-        )
-    )
-
-    def compare(name: str, better: str, worse: str, key: str, lower: bool) -> None:
-        a, b = get(better, key), get(worse, key)
-        if a is None or b is None:
-            claims.append(Claim(name, f"{better} or {worse} not evaluated", None))
-            return
-        holds = a < b if lower else a > b
-        ev = f"{key}: {better} {_fmt(a)} vs {worse} {_fmt(b)}"
-        se_a, se_b = get(better, "se"), get(worse, "se")
-        if se_a and se_b and key in se_a and key in se_b:
-            half = 1.96 * math.hypot(se_a[key], se_b[key])
-            ev += f" (difference {_fmt(a - b)} ± {_fmt(half)}, 95 % bootstrap)"
-        claims.append(Claim(name, ev, bool(holds)))
-
-    compare("KD beats no-KD on FGD", OURS_KD, OURS_NO_KD, "FGD", lower=True)
-    compare("KD beats no-KD on DurACC", OURS_KD, OURS_NO_KD, "DurACC", lower=False)
-    compare(
-        "KD beats no-KD on back-translation BLEU-4",
-        OURS_KD,
-        OURS_NO_KD,
-        "BLEU-4",
-        lower=False,
-    )
-    compare("BERT beats no-BERT on FGD", OURS_KD, OURS_NO_BERT, "FGD", lower=True)
-    compare(
-        "BERT beats no-BERT on DurACC", OURS_KD, OURS_NO_BERT, "DurACC", lower=False
-    )
-
-    def prefix(system: str) -> float | None:
-        bins = get(system, "prefixes")
-        return None if bins is None else bins["~20"]["fgd"]
-
-    a, b = prefix(OURS_KD), prefix(OURS_NO_KD)
-    claims.append(
-        Claim(
-            "KD alleviates false decoding initiation (FGD of the first 20 frames)",
-            f"~20 FGD: {OURS_KD} {_fmt(a)} vs {OURS_NO_KD} {_fmt(b)}",
-            None if a is None or b is None else bool(a < b),
-        )
-    )
-
-    bins = get(OURS_KD, "intervals")
-    if bins is None:
-        claims.append(
-            Claim(
-                "NAR FGD stays flat across length intervals",
-                f"{OURS_KD} not evaluated",
-                None,
-            )
-        )
-    else:
-        usable = [
-            (k, v["fgd"])
-            for k, v in bins.items()
-            if min(v["n_generated"], v["n_reference"]) >= min_segments
-        ]
-        ev = ", ".join(f"{k}: {_fmt(v)}" for k, v in usable)
-        holds = None
-        if len(usable) >= 2:
-            holds = bool(max(v for _, v in usable) <= flat_ratio * usable[0][1])
-        claims.append(
-            Claim(
-                "NAR FGD stays flat across length intervals",
-                f"{OURS_KD} {ev} (max <= {flat_ratio} x first; bins with >= "
-                f"{min_segments} windows)",
-                holds,
-            )
-        )
-    return claims

@@ -59,6 +59,7 @@ def _merge_bins(per_seed: Sequence[Mapping[str, Mapping[str, Any]]]) -> dict[str
             if _is_number(v) and key != "start" and key != "stop":
                 merged[key] = _mean([b[key] for b in bins])
         merged["seed_values"] = [b.get("fgd") for b in bins]
+        merged["fgd_sd"] = _sd(merged["seed_values"])
         if all("replicates" in b for b in bins):
             reps = np.mean([np.asarray(b["replicates"], float) for b in bins], axis=0)
             merged["replicates"] = reps
@@ -93,7 +94,9 @@ def aggregate_seeds(per_seed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     se = {k: _mean([r["se"][k] for r in per_seed]) for k in first.get("se", {})}
     if all("replicates" in r for r in per_seed):
         reps = {
-            k: np.mean([np.asarray(r["replicates"][k], float) for r in per_seed], axis=0)
+            k: np.mean(
+                [np.asarray(r["replicates"][k], float) for r in per_seed], axis=0
+            )
             for k in first["replicates"]
         }
         out["replicates"] = reps

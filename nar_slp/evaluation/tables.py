@@ -44,8 +44,26 @@ PGM_FLOOR = "PGM (teacher latents)"
 OURS_KD, OURS_NO_KD, OURS_NO_BERT = "Ours (w/ KD)", "Ours (w/o KD)", "Ours (w/o BERT)"
 PT_BASE, PT_FPGN = "PT (Base)", "PT (FP&GN)"
 NSLPG_ROWS = ("NSLP-G (Base)", "NSLP-G (GS)", "NSLP-G (Base +ft)", "NSLP-G (GS +ft)")
-# The baselines of chapter 04, main (non-oracle) rows.
-BASELINE_ROWS: tuple[str, ...] = (PT_BASE, PT_FPGN, *NSLPG_ROWS)
+# The baselines of chapter 04: run-folder key (<run>/baselines/<key>/,
+# <run>/outputs/<key>/) -> row name of the main (non-oracle) rows.
+BASELINE_SYSTEMS: dict[str, str] = {
+    "pt_base": PT_BASE,
+    "pt_fpgn": PT_FPGN,
+    "nslpg_base": NSLPG_ROWS[0],
+    "nslpg_gs": NSLPG_ROWS[1],
+    "nslpg_base_ft": NSLPG_ROWS[2],
+    "nslpg_gs_ft": NSLPG_ROWS[3],
+}
+BASELINE_ROWS: tuple[str, ...] = tuple(BASELINE_SYSTEMS.values())
+# Oracle variants, never in the main rows: PT with the ground-truth first frame,
+# counter and length (how the public PT code evaluates); NSLP-G with ground-truth
+# lengths (the original NSLP-G setting).
+ORACLE_SUFFIX = "_oracle"
+ORACLE_SYSTEMS: dict[str, str] = {
+    key + ORACLE_SUFFIX: row
+    + (" [oracle timing]" if key.startswith("pt_") else " [GT length]")
+    for key, row in BASELINE_SYSTEMS.items()
+}
 
 TABLE1_SYSTEMS: tuple[tuple[str, str], ...] = (
     ("Bounds", GT),
@@ -59,9 +77,17 @@ TABLE1_SYSTEMS: tuple[tuple[str, str], ...] = (
     ("Non-autoregressive", OURS_NO_BERT),
     ("Non-autoregressive", OURS_NO_KD),
     ("Non-autoregressive", OURS_KD),
+    *(("Oracle timing (not comparable)", row) for row in ORACLE_SYSTEMS.values()),
 )
 TABLE1_METRICS = (
-    "FGD", "KID", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE", "DTW-MJE",
+    "FGD",
+    "KID",
+    "BLEU-1",
+    "BLEU-2",
+    "BLEU-3",
+    "BLEU-4",
+    "ROUGE",
+    "DTW-MJE",
 )
 # Motion amplitude relative to the ground truth (metrics.motion_amplitude).
 MOTION_METRICS = ("speed ratio", "spread ratio")
@@ -365,3 +391,46 @@ def build_table3(
         "b": "Table 3b: effect of the pre-trained language model",
     }[part]
     return _per_split_table(results, systems, TABLE3_METRICS, title)
+
+
+# Metrics whose 95 % intervals Table 1's companion shows.
+CI_METRICS = ("FGD", "KID", "BLEU-4", "ROUGE", "DurACC", "DTW-MJE")
+Z95 = 1.959964
+
+
+def build_ci_table(
+    results: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    split: str = "test",
+    systems: Sequence[tuple[str, str]] = TABLE1_SYSTEMS,
+    metrics: Sequence[str] = CI_METRICS,
+) -> ResultsTable:
+    """95 % bootstrap intervals (test sentences) of each system's ``metrics`` on
+    ``split``: columns "<metric> low" / "<metric> high" = estimate ∓ 1.96 × the
+    bootstrap standard error in ``results[system][split]["se"]``.
+
+    The normal interval is used rather than the percentile one because a resample
+    repeats windows, which biases FGD upwards (the percentile interval of FGD can lie
+    entirely above the estimate). For students merged over seeds the interval covers
+    test-sentence noise only; the seed spread is the table's "± sd".
+    """
+    columns = [f"{m} {end}" for m in metrics for end in ("low", "high")]
+    table = ResultsTable(
+        columns,
+        systems,
+        f"Table 1: 95 % bootstrap intervals ({split}, estimate ± 1.96 se)",
+        formats={c: "{:.4f}" for c in columns if c.startswith(("DTW-MJE", "KID"))},
+    )
+    flat = {}
+    for system, per_split in results.items():
+        r = per_split.get(split)
+        if r is None:
+            continue
+        row = {}
+        for m in metrics:
+            value, se = r.get(m), r.get("se", {}).get(m)
+            if value is None or se is None:
+                continue
+            row[f"{m} low"], row[f"{m} high"] = value - Z95 * se, value + Z95 * se
+        flat[system] = row
+    _place(table, systems, flat)
+    return table

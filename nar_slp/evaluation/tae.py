@@ -41,8 +41,21 @@ Architecture::
     decoder: (B, Z) -> Linear(Z, D), repeated over W positions + PE
              -> TransformerEncoder (same mask) -> Linear(D, F) -> sigmoid = recon
 
-with F = 150, D = ``cfg.eval.tae_d_model``, Z = ``cfg.eval.tae_latent``. The loss is
-BCE between the reconstruction and the normalised window, over real frames only.
+with F = 150, D = ``cfg.eval.tae_d_model``, Z = ``cfg.eval.tae_latent``; the input is
+first standardised by the shared :class:`~nar_slp.models.layers.FeatureStandardiser`
+and the stacks come from :func:`~nar_slp.models.layers.encoder_stack`. The loss is BCE
+between the reconstruction and the normalised window, over real frames and the
+channels that vary in training (constant channels, the neck, are dropped from input
+and loss).
+
+Training to convergence (:func:`train_tae`). Given ground-truth dev sequences, every
+epoch ends with the dev BCE of exactly the segments FGD scores; the best dev epoch is
+kept and training stops after ``cfg.eval.tae_patience`` epochs without improvement.
+A BCE on soft targets never reaches 0: its floor is the targets' entropy
+(:func:`target_entropy`), so progress is read as the *excess* BCE over that floor,
+compared with a static pose per window (:func:`static_pose_bce`, the window's own
+mean pose: everything but motion). A TAE whose excess is not clearly below the
+static pose's has not learned motion, and its features would not either.
 """
 
 from __future__ import annotations
@@ -59,7 +72,13 @@ import torch
 import torch.nn.functional as nnf
 from torch import nn
 
+from nar_slp.checkpoints import load_checkpoint, save_checkpoint
 from nar_slp.config import Config
+from nar_slp.models.layers import (
+    FeatureStandardiser,
+    SinusoidalPositionalEncoding,
+    encoder_stack,
+)
 from nar_slp.skeleton import FRAME_SIZE
 
 MIN_SEGMENT_FRAMES = 8  # shorter segments are excluded from FGD features (counted)
@@ -101,44 +120,6 @@ def windows(seq: np.ndarray, window: int, stride: int) -> list[np.ndarray]:
 # ------------------------------------------------------------------------------ model
 
 
-class SinusoidalPositionalEncoding(nn.Module):
-    """Fixed sine/cosine positional encoding (Vaswani et al.), added to (B, T, D)."""
-
-    def __init__(self, d_model: int, max_len: int = 2048) -> None:
-        super().__init__()
-        pos = torch.arange(max_len, dtype=torch.float32)[:, None]  # (T, 1)
-        div = torch.exp(
-            torch.arange(0, d_model, 2, dtype=torch.float32)
-            * (-math.log(1e4) / d_model)
-        )
-        pe = torch.zeros(max_len, d_model)
-        pe[:, 0::2] = torch.sin(pos * div)
-        pe[:, 1::2] = torch.cos(pos * div)[:, : d_model // 2]
-        self.register_buffer("pe", pe, persistent=False)  # (max_len, D)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = x.shape[1]
-        if t > self.pe.shape[0]:
-            raise ValueError(
-                f"sequence of {t} steps exceeds max_len {self.pe.shape[0]}"
-            )
-        return x + self.pe[:t]  # (B, T, D)
-
-
-def _encoder_stack(d_model: int, n_layers: int, n_heads: int, dropout: float):
-    layer = nn.TransformerEncoderLayer(
-        d_model,
-        n_heads,
-        dim_feedforward=4 * d_model,
-        dropout=dropout,
-        batch_first=True,
-        norm_first=True,
-    )
-    return nn.TransformerEncoder(
-        layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False
-    )
-
-
 @dataclass
 class TAEOutput:
     """What :meth:`TAE.forward` returns."""
@@ -149,7 +130,14 @@ class TAEOutput:
 
 
 class TAE(nn.Module):
-    """Transformer autoencoder over windows of at most ``window`` frames."""
+    """Transformer autoencoder over windows of at most ``window`` frames.
+
+    Input standardisation is the shared :class:`~nar_slp.models.layers.
+    FeatureStandardiser` (fitted by :func:`train_tae`, saved with the weights): a
+    channel that is constant in the training frames (the neck, origin of every PT
+    skeleton) is dropped from the input and from the reconstruction loss, so a tiny
+    offset of it in a generated sequence cannot move the features.
+    """
 
     def __init__(
         self,
@@ -179,17 +167,13 @@ class TAE(nn.Module):
         }
         self.window, self.stride, self.min_frames = window, stride, min_frames
         self.frame_size = frame_size
-        # Per-value standardisation with training-frame statistics (set by train_tae,
-        # saved with the weights): normalised poses vary by ~0.05 around 0.5 and would
-        # otherwise be drowned by the positional encoding.
-        self.register_buffer("feature_mean", torch.zeros(frame_size))
-        self.register_buffer("feature_std", torch.ones(frame_size))
+        self.standardiser = FeatureStandardiser(frame_size)
         self.in_proj = nn.Linear(frame_size, d_model)
         self.pos = SinusoidalPositionalEncoding(d_model, max_len=max(window, 64))
-        self.encoder = _encoder_stack(d_model, n_layers, n_heads, dropout)
+        self.encoder = encoder_stack(d_model, n_layers, n_heads, dropout=dropout)
         self.to_feature = nn.Linear(d_model, latent)
         self.from_feature = nn.Linear(latent, d_model)
-        self.decoder = _encoder_stack(d_model, n_layers, n_heads, dropout)
+        self.decoder = encoder_stack(d_model, n_layers, n_heads, dropout=dropout)
         self.out_proj = nn.Linear(d_model, frame_size)
 
     def encode(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -202,7 +186,7 @@ class TAE(nn.Module):
         Returns:
             (B, Z) features: masked mean of the encoder states, projected.
         """
-        x = (x - self.feature_mean) / self.feature_std  # padding is masked below
+        x = self.standardiser(x)  # (B, T, F); constant channels are 0
         h = self.pos(self.in_proj(x))  # (B, T, D)
         h = self.encoder(h, src_key_padding_mask=~mask)  # (B, T, D)
         m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
@@ -223,11 +207,40 @@ class TAE(nn.Module):
         return TAEOutput(recon=torch.sigmoid(logits), logits=logits, feature=feature)
 
     def loss(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Masked BCE reconstruction loss (mean over real frames and values)."""
+        """Masked BCE reconstruction loss: mean over real frames and KEPT channels
+        (constant channels are neither input nor scored)."""
         out = self(x, mask)
-        bce = nnf.binary_cross_entropy_with_logits(out.logits, x, reduction="none")
-        m = mask.unsqueeze(-1).to(bce.dtype)  # (B, T, 1)
-        return (bce * m).sum() / (m.sum() * x.shape[-1]).clamp_min(1.0)
+        return masked_bce(out.logits, x, mask, self.standardiser.keep)
+
+
+def masked_bce(
+    logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor
+) -> torch.Tensor:
+    """Mean BCE over real frames (``mask`` (B, T)) and kept channels (``keep`` (F,)).
+
+    ``logits`` and ``target`` are (B, T, F); ``target`` in [0, 1] (normalised poses).
+    """
+    bce = nnf.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    w = mask.unsqueeze(-1).to(bce.dtype) * keep.to(bce.dtype)  # (B, T, F)
+    return (bce * w).sum() / w.sum().clamp_min(1.0)
+
+
+def build_tae(
+    cfg: Config, frame_size: int = FRAME_SIZE, min_frames: int = MIN_SEGMENT_FRAMES
+) -> TAE:
+    """An untrained TAE with the hyper-parameters of ``cfg.eval`` (``tae_*``,
+    ``fgd_window``, ``fgd_stride``); the one place a TAE is built from a config."""
+    ec = cfg.eval
+    return TAE(
+        d_model=ec.tae_d_model,
+        n_layers=ec.tae_layers,
+        n_heads=ec.tae_heads,
+        latent=ec.tae_latent,
+        window=ec.fgd_window,
+        stride=ec.fgd_stride,
+        min_frames=min_frames,
+        frame_size=frame_size,
+    )
 
 
 # --------------------------------------------------------------------------- batching
@@ -242,20 +255,9 @@ def normalise_flat(poses: np.ndarray, normaliser: Any) -> np.ndarray:
     return np.asarray(y, dtype=np.float32).reshape(len(poses), -1)
 
 
-def set_feature_standardisation(model: nn.Module, frames: np.ndarray) -> None:
-    """Fill ``model.feature_mean`` / ``feature_std`` (F,) from training frames (N, F).
-
-    Used by both evaluators: normalised poses vary by ~0.05 around 0.5, so without
-    standardisation they are drowned by the positional encoding.
-    """
-    model.feature_mean.copy_(torch.from_numpy(frames.mean(0)))
-    model.feature_std.copy_(torch.from_numpy(np.maximum(frames.std(0), 1e-3)))
-
-
 def load_evaluator_checkpoint(directory: str | Path, kind: str, what: str) -> Any:
     """Load an evaluator checkpoint and check it is of ``kind`` (``what`` names it in
     the error)."""
-    from nar_slp.training.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
     if ckpt.config.get("kind") != kind:
@@ -363,6 +365,90 @@ def warmup_cosine(
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+@torch.no_grad()
+def reconstruction_bce(
+    tae: TAE, segments: Sequence[np.ndarray], batch_size: int = 256
+) -> float:
+    """Mean BCE (eval mode) of the TAE's reconstructions of normalised segments
+    (T_i, F): over real frames and the channels the TAE keeps (:func:`masked_bce`),
+    each frame weighted equally across segments."""
+    was_training = tae.training
+    tae.eval()
+    device = next(tae.parameters()).device
+    total = weight = 0.0
+    for i in range(0, len(segments), batch_size):
+        x, mask = pad_batch(segments[i : i + batch_size], device)
+        n = float(mask.sum()) * float(tae.standardiser.keep.sum())
+        total += (
+            float(masked_bce(tae(x, mask).logits, x, mask, tae.standardiser.keep)) * n
+        )
+        weight += n
+    tae.train(was_training)
+    return total / max(weight, 1.0)
+
+
+def static_pose_bce(
+    segments: Sequence[np.ndarray], keep: np.ndarray | None = None
+) -> float:
+    """BCE of predicting every frame of a segment by the segment's own mean pose.
+
+    The reference a TAE must beat clearly: a per-window static pose knows the window's
+    position and shape but no motion. Same weighting as :func:`reconstruction_bce`;
+    ``keep`` (F,) 0/1 selects the scored channels (None = all).
+    """
+    total = weight = 0.0
+    for s in segments:
+        s = np.clip(np.asarray(s, np.float64), 0.0, 1.0)  # (T, F)
+        p = np.clip(s.mean(0, keepdims=True), 1e-7, 1 - 1e-7)  # (1, F)
+        bce = -(s * np.log(p) + (1 - s) * np.log(1 - p))  # (T, F)
+        k = np.ones(s.shape[1]) if keep is None else np.asarray(keep, np.float64)
+        total += float((bce * k).sum())
+        weight += len(s) * float(k.sum())
+    return total / max(weight, 1.0)
+
+
+def target_entropy(
+    segments: Sequence[np.ndarray], keep: np.ndarray | None = None
+) -> float:
+    """The floor of any BCE on these segments: mean binary entropy of the targets,
+    ``-x log x - (1-x) log(1-x)`` (a perfect reconstruction scores it, not 0).
+    BCE minus this is the excess (a KL divergence) that separates models."""
+    total = weight = 0.0
+    for s in segments:
+        x = np.clip(np.asarray(s, np.float64), 1e-7, 1 - 1e-7)  # (T, F)
+        h = -(x * np.log(x) + (1 - x) * np.log(1 - x))
+        k = np.ones(x.shape[1]) if keep is None else np.asarray(keep, np.float64)
+        total += float((h * k).sum())
+        weight += len(x) * float(k.sum())
+    return total / max(weight, 1.0)
+
+
+def evaluation_segments(
+    poses: Sequence[np.ndarray],
+    normaliser: Any,
+    window: int,
+    stride: int,
+    min_frames: int,
+) -> list[np.ndarray]:
+    """Normalised FGD segments (T_i <= W, F) of PT sequences, cut exactly as FGD cuts
+    them (:func:`windows`, segments shorter than ``min_frames`` dropped)."""
+    out = []
+    for p in poses:
+        flat = normalise_flat(getattr(p, "poses", p), normaliser)
+        out += [s for s in windows(flat, window, stride) if len(s) >= min_frames]
+    return out
+
+
+@dataclass
+class TAETrainingReport:
+    """What :func:`train_tae` measured (also saved in the checkpoint's ``extra``)."""
+
+    history: list[float]  # training BCE per epoch
+    dev_history: list[float]  # dev BCE per epoch (empty without dev poses)
+    best_epoch: int  # 1-based epoch whose weights were kept
+    seconds: float  # wall-clock training time
+
+
 def train_tae(
     cfg: Config,
     train_poses: Sequence[np.ndarray],
@@ -371,12 +457,14 @@ def train_tae(
     device: str | torch.device = "cpu",
     log: Callable[[str], None] | None = print,
     min_frames: int = MIN_SEGMENT_FRAMES,
+    dev_poses: Sequence[np.ndarray] | None = None,
 ) -> TAE:
     """Train the FGD autoencoder on GROUND-TRUTH training poses and save it.
 
     Args:
-        cfg: the run configuration; uses ``cfg.eval.fgd_window/fgd_stride/tae_*``,
-            ``cfg.eval.batch_size`` and ``cfg.seed``.
+        cfg: the run configuration; uses ``cfg.eval.fgd_window/fgd_stride/tae_*``
+            (``tae_batch_size`` windows per step), ``cfg.eval.batch_size`` (dev
+            evaluation batches ×4) and ``cfg.seed``.
         train_poses: ground-truth training sequences, arrays (T, 50, 3) in PT
             coordinates (or objects with a ``.poses`` attribute).
         normaliser: the Normaliser fitted on the ground-truth training split.
@@ -385,15 +473,24 @@ def train_tae(
         device: torch device for training; the returned TAE is on it, in eval mode.
         log: receives one line per epoch (None = silent).
         min_frames: shortest segment used (and later accepted by FGD).
+        dev_poses: ground-truth DEV sequences (PT coordinates). Given, every epoch
+            ends with the BCE of the dev FGD segments (:func:`reconstruction_bce`);
+            the weights of the best dev epoch are kept and training stops after
+            ``cfg.eval.tae_patience`` epochs without a dev improvement of more than
+            ``cfg.eval.tae_min_delta`` (``tae_epochs`` is then the maximum). None
+            = train all ``tae_epochs`` and keep the last weights (the old rule).
 
     Each epoch tiles every training sequence with non-overlapping windows at a random
     alignment and crops some of them short (:func:`_epoch_plan`), in a seeded random
-    order: half the windows of the overlapping evaluation tiling, more variety.
+    order: half the windows of the overlapping evaluation tiling, more variety. The
+    input standardiser is fitted on all training frames; constant channels are
+    dropped from input and loss. The report (:class:`TAETrainingReport`) is
+    attached as ``tae.training_report`` and saved in the checkpoint.
     """
-    from nar_slp.training.checkpoint import save_checkpoint
 
     ec = cfg.eval
     device = torch.device(device)
+    start_time = time.perf_counter()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     flat = [normalise_flat(getattr(p, "poses", p), normaliser) for p in train_poses]
@@ -407,27 +504,29 @@ def train_tae(
             f"train_tae: no training sequence has >= {min_frames} frames "
             f"({len(flat)} sequences given)"
         )
-    tae = TAE(
-        d_model=ec.tae_d_model,
-        n_layers=ec.tae_layers,
-        n_heads=ec.tae_heads,
-        latent=ec.tae_latent,
-        window=ec.fgd_window,
-        stride=ec.fgd_stride,
-        min_frames=min_frames,
-        frame_size=flat[0].shape[1],
-    ).to(device)
-    set_feature_standardisation(tae, np.concatenate(flat))  # (sum T, F)
+    tae = build_tae(cfg, frame_size=flat[0].shape[1], min_frames=min_frames).to(device)
+    tae.standardiser.fit(np.concatenate(flat))  # (sum T, F)
+    dev_segs = (
+        None
+        if dev_poses is None
+        else evaluation_segments(
+            dev_poses, normaliser, ec.fgd_window, ec.fgd_stride, min_frames
+        )
+    )
+    if dev_segs is not None and not dev_segs:
+        raise ValueError(f"train_tae: no dev segment of >= {min_frames} frames")
     opt = torch.optim.AdamW(tae.parameters(), lr=ec.tae_lr, weight_decay=0.01)
-    n_steps = sum(math.ceil(len(plan) / ec.batch_size) for plan in plans)
+    n_steps = sum(math.ceil(len(plan) / ec.tae_batch_size) for plan in plans)
     sched = warmup_cosine(opt, n_steps)
     history: list[float] = []
+    dev_history: list[float] = []
+    best_state, best_epoch, best_dev, stale = None, ec.tae_epochs, math.inf, 0
     for epoch in range(ec.tae_epochs):
         tae.train()
         t0, total, count = time.perf_counter(), 0.0, 0
         plan = plans[epoch]
-        for i in range(0, len(plan), ec.batch_size):
-            batch = [flat[j][a : a + n] for j, a, n in plan[i : i + ec.batch_size]]
+        for i in range(0, len(plan), ec.tae_batch_size):
+            batch = [flat[j][a : a + n] for j, a, n in plan[i : i + ec.tae_batch_size]]
             x, mask = pad_batch(batch, device)
             loss = tae.loss(x, mask)
             opt.zero_grad(set_to_none=True)
@@ -438,25 +537,62 @@ def train_tae(
             total += loss.item() * len(batch)
             count += len(batch)
         history.append(total / count)
+        line = (
+            f"TAE epoch {epoch + 1}/{ec.tae_epochs}: BCE {history[-1]:.4f} "
+            f"({len(plan)} segments"
+        )
+        if dev_segs is not None:
+            dev_history.append(reconstruction_bce(tae, dev_segs, 4 * ec.batch_size))
+            line += f", dev BCE {dev_history[-1]:.4f}"
+            if dev_history[-1] < best_dev - ec.tae_min_delta:
+                best_dev, best_epoch, stale = dev_history[-1], epoch + 1, 0
+                best_state = {
+                    k: v.detach().clone() for k, v in tae.state_dict().items()
+                }
+            else:
+                stale += 1
         if log is not None:
-            log(
-                f"TAE epoch {epoch + 1}/{ec.tae_epochs}: BCE {history[-1]:.4f} "
-                f"({len(plan)} segments, {time.perf_counter() - t0:.1f}s)"
-            )
+            log(f"{line}, {time.perf_counter() - t0:.1f}s)")
+        if dev_segs is not None and stale >= ec.tae_patience:
+            if log is not None:
+                log(f"TAE: early stop, best dev epoch {best_epoch}")
+            break
+    if best_state is not None:
+        tae.load_state_dict(best_state)
     tae.eval()
+    report = TAETrainingReport(
+        history, dev_history, best_epoch, time.perf_counter() - start_time
+    )
+    tae.training_report = report
     if out_dir is not None:
         save_checkpoint(
             out_dir,
             tae,
             config={"kind": _TAE_KIND, "model": tae.hparams, "run": cfg.to_dict()},
-            extra={"history": history, "segments_per_epoch": [len(p) for p in plans]},
+            extra={
+                "history": history,
+                "dev_history": dev_history,
+                "best_epoch": best_epoch,
+                "seconds": report.seconds,
+                "segments_per_epoch": [len(p) for p in plans],
+            },
         )
     return tae
 
 
 def load_tae(directory: str | Path, device: str | torch.device = "cpu") -> TAE:
-    """Rebuild a TAE saved by :func:`train_tae` (eval mode, on ``device``)."""
+    """Rebuild a TAE saved by :func:`train_tae` (eval mode, on ``device``).
+
+    A checkpoint from before the shared standardiser (buffers ``feature_mean`` /
+    ``feature_std``, every channel kept) is converted, so it gives the features it
+    always gave.
+    """
     ckpt = load_evaluator_checkpoint(directory, _TAE_KIND, "a TAE")
     tae = TAE(**ckpt.config["model"])
-    tae.load_state_dict(ckpt.state_dict)
+    state = dict(ckpt.state_dict)
+    if "feature_mean" in state:
+        state["standardiser.mean"] = state.pop("feature_mean")
+        state["standardiser.std"] = state.pop("feature_std")
+        state["standardiser.keep"] = torch.ones_like(state["standardiser.mean"])
+    tae.load_state_dict(state)
     return tae.to(device).eval()

@@ -19,7 +19,9 @@ from torch import Tensor, nn
 CONSTANT_RELATIVE_STD = 1e-3
 
 
-def sinusoidal_positions(n: int, dim: int, device: torch.device | None = None) -> Tensor:
+def sinusoidal_positions(
+    n: int, dim: int, device: torch.device | None = None
+) -> Tensor:
     """The fixed sinusoidal positional encoding of Vaswani et al., shape (n, dim).
 
     PE[t, 2i] = sin(t / 10000^(2i/dim)), PE[t, 2i+1] = cos(t / 10000^(2i/dim)).
@@ -40,12 +42,16 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def __init__(self, d_model: int, max_len: int = 2048) -> None:
         super().__init__()
-        self.register_buffer("pe", sinusoidal_positions(max_len, d_model), persistent=False)
+        self.register_buffer(
+            "pe", sinusoidal_positions(max_len, d_model), persistent=False
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         t = x.shape[1]
         if t > self.pe.shape[0]:
-            raise ValueError(f"sequence of {t} steps exceeds max_len {self.pe.shape[0]}")
+            raise ValueError(
+                f"sequence of {t} steps exceeds max_len {self.pe.shape[0]}"
+            )
         return x + self.pe[:t].to(x.dtype)  # (B, T, D)
 
 

@@ -38,11 +38,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nar_slp.config import Config, StudentConfig
+from nar_slp.models.layers import decoder_stack, sinusoidal_positions
 from nar_slp.models.text_encoder import (
     PretrainedTextEncoder,
     TextEncoder,
     build_text_encoder,
-    sinusoidal_positions,
 )
 
 
@@ -104,7 +104,10 @@ class NARDecoder(nn.Module):
     says "PE as Q"; the linear layer lets the model shape the queries). Self-attention
     over frames has no causal mask, only a key padding mask for frames beyond each
     item's length; cross-attention reads the projected encoder output with the text's
-    padding mask. Output: (B, T, Z).
+    padding mask. The layers are the shared
+    :func:`~nar_slp.models.layers.decoder_stack` in the original Transformer's
+    post-norm form (the parameter names, and so the checkpoints, are those of a plain
+    ``nn.TransformerDecoder``). Output: (B, T, Z).
     """
 
     def __init__(
@@ -123,10 +126,9 @@ class NARDecoder(nn.Module):
             )
         self.d_model = d_model
         self.query = nn.Linear(d_model, d_model)
-        layer = nn.TransformerDecoderLayer(
-            d_model, n_heads, d_ff, dropout, batch_first=True
+        self.layers = decoder_stack(
+            d_model, n_layers, n_heads, d_ff, dropout, norm_first=False
         )
-        self.layers = nn.TransformerDecoder(layer, n_layers)
         self.out = nn.Linear(d_model, latent_dim)
 
     def forward(
@@ -179,8 +181,9 @@ class TextToLatentStudent(nn.Module):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        """Xavier-uniform for every matrix the student owns, zero biases; a pretrained
-        encoder keeps its weights."""
+        """Xavier-uniform for every matrix the student owns, zero biases; a Hugging
+        Face encoder keeps its weights (pretrained ones, or for ``"scratch"`` the
+        architecture's own random init)."""
         pretrained = isinstance(self.encoder, PretrainedTextEncoder)
         for name, p in self.named_parameters():
             if pretrained and name.startswith("encoder."):
@@ -246,7 +249,8 @@ def build_student(
     """The student of ``cfg``.
 
     Z = ``cfg.vae.latent_dim``, T_max = ``cfg.data.max_frames``; ``vocab_source`` is
-    passed to :func:`build_text_encoder` (the scratch encoder's tokenizer).
+    passed to :func:`build_text_encoder` (the ``"scratch-small"`` encoder's
+    tokenizer).
     """
     encoder = build_text_encoder(cfg.student, vocab_source)
     return TextToLatentStudent(

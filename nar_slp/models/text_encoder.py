@@ -19,19 +19,31 @@ any Hugging Face name or local folder
     (``bert-base-german-cased``, the paper's choice for PHOENIX-2014T, needs to be
     cached beforehand).
 ``"scratch"``
-    the "w/o BERT" ablation of §5.4: a Transformer encoder trained from scratch
-    (learned token embeddings + sinusoidal positions). It borrows the offline
-    MiniLM's WordPiece tokenizer for tokenisation only; its ``[CLS]`` token plays
-    the ``[BOS]`` role and is the pooled vector.
+    the "w/o BERT" ablation of §5.4 (Table 3b): the *same* architecture and size as
+    the pretrained encoder named by ``StudentConfig.scratch_like`` (for the bundled
+    MiniLM: 6 layers, hidden 384, 12 heads, intermediate 1536, built from its
+    ``config.json`` with ``AutoModel.from_config``), with its tokenizer and pooling,
+    but randomly initialised (the architecture's own init) and always trained. Only
+    pretraining differs from the "w/ BERT" student, which is what the ablation asks.
+``"scratch-small"``
+    a small Transformer encoder trained from scratch (``scratch_layers`` x
+    ``scratch_d_model``, learned token embeddings + sinusoidal positions, post-norm
+    layers from :func:`nar_slp.models.layers.encoder_stack`). It borrows the offline
+    MiniLM's WordPiece tokenizer; its ``[CLS]`` token plays the ``[BOS]`` role and is
+    the pooled vector. Kept as a cheaper, clearly different ablation; it was the
+    "w/o BERT" encoder before the same-size one.
 
 Fine-tuning: the paper does not say whether BERT is fine-tuned. With
 ``StudentConfig.finetune_encoder=False`` (the CPU-sized presets) a pretrained encoder is
 frozen: no gradients, kept in eval mode even inside ``.train()``, and its outputs are
 cached per text (keyed by its token ids) on the CPU, so every epoch after the first
-skips it. Each text
-is encoded alone (batch of one, no padding), which makes the cached features exactly
-independent of batch composition (a resumed run reproduces an uninterrupted one bit
-for bit). The scratch encoder always trains.
+skips it. The texts of a call that are not cached yet are encoded together (padded,
+with the attention mask; float32, no autocast), which matches encoding each alone up
+to float rounding (~1e-6) but is several times faster. Because that rounding depends
+on which texts share a batch, the trainer fills the cache once, before its first
+epoch, with :meth:`PretrainedTextEncoder.precompute` over the training and dev texts
+in a fixed order: the cached features then depend only on the data, and a resumed run
+reproduces an uninterrupted one bit for bit. Scratch encoders always train.
 
 Input checks: an empty or whitespace-only text raises ``ValueError`` naming its index;
 a text longer than ``max_tokens`` tokens (``[CLS]`` and ``[SEP]`` included) is
@@ -44,6 +56,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +65,28 @@ import torch
 from torch import Tensor, nn
 
 from nar_slp.config import OFFLINE_TEXT_ENCODER, StudentConfig
+from nar_slp.models.layers import encoder_stack, sinusoidal_positions
 
-SCRATCH = "scratch"
+__all__ = [  # sinusoidal_positions is re-exported for older imports
+    "SCRATCH",
+    "SCRATCH_SMALL",
+    "EncoderOutput",
+    "PretrainedTextEncoder",
+    "ScratchTextEncoder",
+    "TextEncoder",
+    "TextEncoderUnavailableError",
+    "build_text_encoder",
+    "checkpoint_pooling",
+    "load_tokenizer",
+    "masked_mean",
+    "offline_model_path",
+    "sinusoidal_positions",
+]
+
+SCRATCH = "scratch"  # w/o BERT: the pretrained architecture, random weights
+SCRATCH_SMALL = "scratch-small"  # a small from-scratch Transformer encoder
+# Texts per forward pass when filling the frozen encoder's cache.
+CACHE_BATCH = 64
 
 
 class TextEncoderUnavailableError(OSError):
@@ -122,24 +155,6 @@ def load_tokenizer(source: str | Path) -> Any:
         return AutoTokenizer.from_pretrained(_resolve(name), local_files_only=True)
     except (OSError, ValueError) as err:
         raise _unavailable(name, err) from err
-
-
-def sinusoidal_positions(
-    n: int, dim: int, device: torch.device | None = None
-) -> Tensor:
-    """The fixed sinusoidal positional encoding of Vaswani et al., shape (n, dim).
-
-    PE[t, 2i] = sin(t / 10000^(2i/dim)), PE[t, 2i+1] = cos(t / 10000^(2i/dim)).
-    """
-    position = torch.arange(n, dtype=torch.float32, device=device)[:, None]  # (n, 1)
-    freq = torch.exp(
-        torch.arange(0, dim, 2, dtype=torch.float32, device=device)
-        * (-math.log(10000.0) / dim)
-    )  # (ceil(dim/2),)
-    pe = torch.zeros(n, dim, device=device)
-    pe[:, 0::2] = torch.sin(position * freq)
-    pe[:, 1::2] = torch.cos(position * freq[: dim // 2])
-    return pe
 
 
 class TextEncoder(nn.Module):
@@ -257,12 +272,14 @@ def masked_mean(hidden: Tensor, mask: Tensor) -> Tensor:
 
 
 class PretrainedTextEncoder(TextEncoder):
-    """A Hugging Face encoder (BERT family).
+    """A Hugging Face encoder (BERT family), pretrained or (``"scratch"``) randomly
+    initialised.
 
     The pooled vector is the ``[CLS]`` hidden state (the paper) or, with
     ``pooling="mean"``, the masked mean of the token states. When ``finetune`` is
     False the model is frozen and its per-text outputs are cached on the CPU (see the
-    module docstring).
+    module docstring). ``pretrained`` says whether ``model`` holds pretrained weights
+    (the student's init leaves an HF encoder's weights alone either way).
     """
 
     def __init__(
@@ -272,6 +289,7 @@ class PretrainedTextEncoder(TextEncoder):
         max_tokens: int,
         finetune: bool,
         pooling: str = "cls",
+        pretrained: bool = True,
     ) -> None:
         if pooling not in ("cls", "mean"):
             raise ValueError(f"pooling={pooling!r}: expected 'cls' or 'mean'")
@@ -284,6 +302,7 @@ class PretrainedTextEncoder(TextEncoder):
         self.dim = int(model.config.hidden_size)
         self.trainable = bool(finetune)
         self.pooling = pooling
+        self.pretrained = bool(pretrained)
         self._cache: dict[tuple[int, ...], Tensor] = {}
         if not finetune:
             for p in self.model.parameters():
@@ -304,6 +323,38 @@ class PretrainedTextEncoder(TextEncoder):
         self._cache.clear()  # new weights invalidate cached features
         super()._load_from_state_dict(*args, **kwargs)
 
+    def precompute(self, texts: Sequence[str], batch_size: int = CACHE_BATCH) -> int:
+        """Fill the frozen encoder's cache with ``texts`` (deduplicated, ordered by
+        token count then token ids, ``batch_size`` at a time, so little padding);
+        returns how many were newly encoded.
+
+        The order depends only on the set of texts, so two runs that precompute the
+        same texts cache bit-identical features whatever order they later see them in.
+        """
+        if self.trainable:
+            raise RuntimeError("precompute is for a frozen encoder; this one trains")
+        ids = sorted(self.tokenize(sorted(set(texts))), key=lambda x: (len(x), x))
+        before = len(self._cache)
+        self._fill_cache(ids, batch_size)
+        return len(self._cache) - before
+
+    def _fill_cache(self, ids: list[list[int]], batch_size: int = CACHE_BATCH) -> None:
+        """Encode the token-id lists not cached yet, ``batch_size`` per padded batch,
+        and store each text's (L_i, D_enc) states on the CPU."""
+        todo = list(dict.fromkeys(tuple(x) for x in ids if tuple(x) not in self._cache))
+        if not todo:
+            return
+        model_device = next(self.model.parameters()).device
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            input_ids, mask = self._pad([list(x) for x in chunk], model_device)
+            # float32 outside autocast: cached values do not depend on the precision
+            # setting; the attention mask keeps padding out of the real tokens.
+            with torch.no_grad(), torch.autocast(model_device.type, enabled=False):
+                h = self._run(input_ids, mask).float().cpu()  # (B, L, D_enc)
+            for i, key in enumerate(chunk):
+                self._cache[key] = h[i, : len(key)].clone()  # (L_i, D_enc)
+
     def _run(self, ids: Tensor, mask: Tensor) -> Tensor:
         out = self.model(input_ids=ids, attention_mask=mask.long())
         return out.last_hidden_state  # (B, L, D_enc)
@@ -318,17 +369,7 @@ class PretrainedTextEncoder(TextEncoder):
             input_ids, mask = self._pad(ids, device)
             hidden = self._run(input_ids, mask)  # (B, L, D_enc)
             return EncoderOutput(hidden, mask, self._pool(hidden, mask))
-        model_device = next(self.model.parameters()).device
-        for x in ids:
-            key = tuple(x)
-            if key in self._cache:
-                continue
-            one = torch.tensor([x], dtype=torch.long, device=model_device)  # (1, L_i)
-            # Computed alone, in float32, outside autocast: the cached value does not
-            # depend on the batch it first appeared in or on the precision setting.
-            with torch.no_grad(), torch.autocast(model_device.type, enabled=False):
-                h = self._run(one, torch.ones_like(one, dtype=torch.bool))
-            self._cache[key] = h[0].float().cpu()  # (L_i, D_enc)
+        self._fill_cache(ids)
         length = max(len(x) for x in ids)
         hidden = torch.zeros(len(ids), length, self.dim)  # (B, L, D_enc)
         mask = torch.zeros(len(ids), length, dtype=torch.bool)  # (B, L)
@@ -340,11 +381,12 @@ class PretrainedTextEncoder(TextEncoder):
 
 
 class ScratchTextEncoder(TextEncoder):
-    """ "w/o BERT" (§5.4): a Transformer encoder trained from scratch.
+    """``"scratch-small"``: a small Transformer encoder trained from scratch.
 
     Token embeddings (scaled by sqrt(D)) + sinusoidal positions, then ``n_layers``
-    post-norm ``nn.TransformerEncoderLayer`` with a key padding mask; the position-0
-    token (the tokenizer's ``[CLS]``, used as ``[BOS]``) is pooled.
+    post-norm layers (:func:`~nar_slp.models.layers.encoder_stack`) with a key
+    padding mask; the position-0 token (the tokenizer's ``[CLS]``, used as ``[BOS]``)
+    is pooled.
     """
 
     def __init__(
@@ -366,11 +408,11 @@ class ScratchTextEncoder(TextEncoder):
         self.trainable = True
         self.embed = nn.Embedding(len(tokenizer), d_model)
         self.dropout = nn.Dropout(dropout)
-        layer = nn.TransformerEncoderLayer(
-            d_model, n_heads, d_ff, dropout, batch_first=True
+        # Post-norm as in the original Transformer (and as checkpoints of this
+        # encoder were trained); no nested-tensor fast path.
+        self.layers = encoder_stack(
+            d_model, n_layers, n_heads, d_ff, dropout, norm_first=False
         )
-        # No nested-tensor fast path: identical numerics in train and eval mode.
-        self.layers = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
 
     def _encode_ids(self, ids: list[list[int]], device: torch.device) -> EncoderOutput:
         input_ids, mask = self._pad(ids, device)  # (B, L), (B, L)
@@ -387,21 +429,23 @@ def build_text_encoder(
 
     Args:
         cfg: the student configuration (``text_encoder``, ``finetune_encoder``,
-            ``max_tokens`` and, for ``"scratch"``, ``scratch_layers``,
-            ``scratch_d_model``, ``n_heads``, ``d_ff``, ``dropout``).
-        vocab_source: only for ``"scratch"``: a tokenizer object or a folder/name to
-            load one from; default the offline MiniLM's tokenizer.
+            ``max_tokens``, ``pooling``; for ``"scratch"`` ``scratch_like``; for
+            ``"scratch-small"`` ``scratch_layers``, ``scratch_d_model``, ``n_heads``,
+            ``d_ff``, ``dropout``).
+        vocab_source: only for ``"scratch-small"``: a tokenizer object or a
+            folder/name to load one from; default the offline MiniLM's tokenizer.
 
     Raises:
-        TextEncoderUnavailableError: a pretrained name that is not available offline.
+        TextEncoderUnavailableError: a pretrained name (or ``scratch_like``) that is
+            not available offline.
     """
     name = cfg.text_encoder
     if not isinstance(name, str) or not name.strip():
         raise ValueError(
             f"student.text_encoder={name!r}: give {OFFLINE_TEXT_ENCODER!r}, "
-            f"{SCRATCH!r}, a Hugging Face name or a local folder"
+            f"{SCRATCH!r}, {SCRATCH_SMALL!r}, a Hugging Face name or a local folder"
         )
-    if name == SCRATCH:
+    if name == SCRATCH_SMALL:
         if vocab_source is None:
             tokenizer = load_tokenizer(OFFLINE_TEXT_ENCODER)
         elif isinstance(vocab_source, (str, Path)):
@@ -417,18 +461,31 @@ def build_text_encoder(
             d_ff=cfg.d_ff,
             dropout=cfg.dropout,
         )
-    from transformers import AutoModel
+    from transformers import AutoConfig, AutoModel
 
     if cfg.pooling not in POOLINGS:
         raise ValueError(f"student.pooling={cfg.pooling!r}: expected one of {POOLINGS}")
     _quiet_transformers()
-    tokenizer = load_tokenizer(name)
-    source = _resolve(name)
+    scratch = name == SCRATCH
+    like = cfg.scratch_like if scratch else name
+    tokenizer = load_tokenizer(like)
+    source = _resolve(like)
     try:
-        model = AutoModel.from_pretrained(source, local_files_only=True)
+        if scratch:
+            # Same architecture and size, the architecture's own random init (drawn
+            # from torch's global RNG, i.e. seeded by the caller).
+            hf_config = AutoConfig.from_pretrained(source, local_files_only=True)
+            model = AutoModel.from_config(hf_config)
+        else:
+            model = AutoModel.from_pretrained(source, local_files_only=True)
     except (OSError, ValueError) as err:
-        raise _unavailable(name, err) from err
+        raise _unavailable(like, err) from err
     pooling = checkpoint_pooling(source) if cfg.pooling == "auto" else cfg.pooling
     return PretrainedTextEncoder(
-        model, tokenizer, cfg.max_tokens, finetune=cfg.finetune_encoder, pooling=pooling
+        model,
+        tokenizer,
+        cfg.max_tokens,
+        finetune=scratch or cfg.finetune_encoder,
+        pooling=pooling,
+        pretrained=not scratch,
     )

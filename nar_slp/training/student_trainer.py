@@ -4,17 +4,31 @@
 with AdamW, gradient clipping and (on CUDA) bf16/fp16 autocast, evaluates on the dev
 split every epoch and writes a checkpoint folder ``out_dir`` after each epoch:
 
-    out_dir/model.safetensors      every student weight, the text encoder's included
-                                   (a frozen pretrained encoder too: a checkpoint is
-                                   self-contained and loads without re-reading the
-                                   pretrained folder's weights)
+    out_dir/model.safetensors      the LAST epoch: every student weight, the text
+                                   encoder's included (a frozen pretrained encoder
+                                   too: a checkpoint is self-contained)
     out_dir/optimizer.safetensors  AdamW state (tensors; structure in config.json)
-    out_dir/config.json            the full Config, epoch, history, input kind
+    out_dir/config.json            the full Config, epoch, history, input kind,
+                                   best_epoch, stopped_early
+    out_dir/best/                  the epoch selected on dev (model + config, no
+                                   optimizer): what evaluation loads
 
-No pickle anywhere. A run interrupted after any epoch resumes from ``out_dir`` and
-reaches the same weights as an uninterrupted run on CPU: every epoch re-seeds with
-``seed_everything(cfg.seed + epoch)`` and sets the batch sampler's epoch, and the
-frozen text encoder's cached features do not depend on batch composition.
+No pickle anywhere. A run interrupted after any epoch resumes from ``out_dir`` (the
+last epoch) and reaches the same weights as an uninterrupted run on CPU: every epoch
+re-seeds with ``seed_everything(cfg.seed + epoch)`` and sets the batch sampler's
+epoch, and a frozen text encoder's features are cached before the first epoch in an
+order that depends only on the data (``PretrainedTextEncoder.precompute``).
+
+Checkpoint selection (the epoch kept in ``best/``): the smallest dev
+:func:`selection_score` = w_pose · dev L_pose + w_length · dev L_length (Eq. 8, 10;
+the weights of Eq. 11), the earliest epoch on ties. The rule is the same for every
+system: L_distil (Eq. 9) is left out because the "w/o KD" student does not train it,
+so including it would select KD students on a term their ablation never optimises;
+L_pose is what the pose metrics (FGD, back-translation) judge and L_length what
+DurACC judges. (L_length is a BCE against soft targets T / T_max, so its floor is
+not 0; a constant offset does not move the argmin.) With ``student.patience`` > 0
+training stops once that many epochs passed without a better score; the stop is
+recorded and a resumed or repeated run stops at the same epoch.
 
 The decoder is given the true lengths during training (teacher-forced lengths); the
 dev DurACC uses the regulator's predicted lengths.
@@ -23,6 +37,7 @@ dev DurACC uses the regulator's predicted lengths.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,14 +49,22 @@ import torch
 from torch import nn
 
 from nar_slp.bootstrap import bootstrap_se
-from nar_slp.config import Config, config_from_dict
-from nar_slp.models.pose_vae import freeze
-from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
-from nar_slp.training.checkpoint import (
+from nar_slp.checkpoints import (
     check_compatible,
     checkpoint_exists,
     load_checkpoint,
     save_checkpoint,
+)
+from nar_slp.config import Config
+from nar_slp.evaluation.metrics import duracc_hits
+from nar_slp.models.pose_vae import freeze
+from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
+from nar_slp.models.text_encoder import PretrainedTextEncoder
+from nar_slp.students import (  # noqa: F401  (load_student, ARCH_KEYS re-exported)
+    ARCH_KEYS,
+    BEST,
+    check_student_extra,
+    load_student,
 )
 from nar_slp.utils import (
     autocast_context,
@@ -52,32 +75,56 @@ from nar_slp.utils import (
 
 INPUT_KINDS = ("text", "gloss")
 
-# Settings that change the student's architecture (or its output space): a checkpoint
-# trained with different values cannot be loaded.
-ARCH_KEYS = [
-    "vae.latent_dim",
-    "data.max_frames",
-    "student.text_encoder",
-    "student.pooling",
-    "student.d_model",
-    "student.n_layers",
-    "student.n_heads",
-    "student.d_ff",
-    "student.length_hidden",
-    "student.scratch_layers",
-    "student.scratch_d_model",
-]
-# ... and to resume, the set of trained parameters must match too.
+# To resume, the architecture (ARCH_KEYS) and the set of trained parameters must
+# match.
 RESUME_KEYS = [*ARCH_KEYS, "student.finetune_encoder"]
 
 
 @dataclass
 class StudentTrainResult:
-    """The trained student (eval mode) and one history row per epoch."""
+    """The trained student (eval mode, the ``best_epoch`` weights), one history row
+    per epoch, and the epoch selected on dev (None without a dev set: the last)."""
 
     model: TextToLatentStudent
     history: list[dict[str, Any]] = field(default_factory=list)
     directory: Path | None = None
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+
+def selection_score(
+    row: dict[str, Any], weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+) -> float | None:
+    """The dev checkpoint-selection score of one history row (lower is better):
+    w_pose · dev L_pose + w_length · dev L_length (see the module docstring for why
+    L_distil is left out); None when the row has no dev metrics."""
+    pose, length = row.get("dev_pose"), row.get("dev_length")
+    if pose is None or length is None or not (math.isfinite(pose + length)):
+        return None
+    w_pose, _, w_length = weights
+    return w_pose * float(pose) + w_length * float(length)
+
+
+def best_epoch(
+    history: list[dict[str, Any]],
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+) -> int | None:
+    """The epoch (1-based, as in ``row["epoch"]``) with the lowest
+    :func:`selection_score`, the earliest on ties; None if no row has dev metrics."""
+    best, best_score = None, math.inf
+    for row in history:
+        score = selection_score(row, weights)
+        if score is not None and score < best_score:
+            best, best_score = int(row["epoch"]), score
+    return best
+
+
+def _patience_ran_out(history: list[dict[str, Any]], cfg: Config) -> bool:
+    patience = cfg.student.patience
+    if patience <= 0 or not history:
+        return False
+    best = best_epoch(history, cfg.student.loss_weights)
+    return best is not None and int(history[-1]["epoch"]) - best >= patience
 
 
 def _n_values(vae: nn.Module) -> int | None:
@@ -157,7 +204,8 @@ def evaluate_student(
 
     Returns ``{"pose", "distil", "length", "duracc"}``: frame terms averaged over real
     frames, the length BCE over sequences, DurACC = share of sequences whose predicted
-    length is within ``cfg.eval.duracc_tolerance`` frames of the truth.
+    length is less than ``cfg.eval.duracc_tolerance`` frames from the truth
+    (:func:`~nar_slp.evaluation.metrics.duracc_hits`).
     """
     sums = {"pose": 0.0, "distil": 0.0, "length": 0.0}
     n_frames = n_seqs = n_hit = 0
@@ -165,8 +213,9 @@ def evaluate_student(
         sums["pose"] += row["pose"] * row["frames"]
         sums["distil"] += row["distil"] * row["frames"]
         sums["length"] += row["length"] * len(row["true"])
-        error = np.abs(row["predicted"] - row["true"])
-        n_hit += int((error <= cfg.eval.duracc_tolerance).sum())
+        n_hit += int(
+            duracc_hits(row["predicted"], row["true"], cfg.eval.duracc_tolerance).sum()
+        )
         n_frames += row["frames"]
         n_seqs += len(row["true"])
     if n_seqs == 0:
@@ -219,7 +268,7 @@ def student_dev_report(
     length = np.array([r["length"] for r in rows])
     predicted = np.concatenate([r["predicted"] for r in rows]).astype(np.float64)
     true = np.concatenate([r["true"] for r in rows]).astype(np.float64)
-    hit = np.abs(predicted - true) <= cfg.eval.duracc_tolerance
+    hit = duracc_hits(predicted, true, cfg.eval.duracc_tolerance)
 
     def corr(idx: np.ndarray) -> float:
         p, t = predicted[idx], true[idx]
@@ -275,9 +324,11 @@ def train_student(
             reads the gloss string); default ``cfg.data.input_kind``.
 
     Returns:
-        :class:`StudentTrainResult` with the model in eval mode and per-epoch rows
-        ``{epoch, train_total, train_pose, train_distil, train_length, dev_pose,
-        dev_distil, dev_length, dev_duracc, seconds}``.
+        :class:`StudentTrainResult` with the model in eval mode holding the weights
+        of the dev-selected epoch (``best_epoch``; the last epoch without a dev
+        set), per-epoch rows ``{epoch, train_total, train_pose, train_distil,
+        train_length, dev_pose, dev_distil, dev_length, dev_duracc, seconds}``, and
+        whether ``student.patience`` stopped training early.
 
     Raises:
         ValueError: the checkpoint in ``out_dir`` was trained with another
@@ -298,7 +349,11 @@ def train_student(
     model = build_student(cfg).to(device)
     model.input_kind = input_kind
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
+    optimizer = torch.optim.AdamW(
+        _param_groups(model, scfg.lr, scfg.encoder_lr),
+        lr=scfg.lr,
+        weight_decay=scfg.weight_decay,
+    )
     use_fp16 = device.type == "cuda" and scfg.mixed_precision == "fp16"
     scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
 
@@ -306,7 +361,9 @@ def train_student(
     if resume and checkpoint_exists(out_dir):
         ckpt = load_checkpoint(out_dir, device="cpu")
         check_compatible(ckpt.config, cfg.to_dict(), RESUME_KEYS, out_dir)
-        _check_extra(ckpt.extra, out_dir, n_values=n_values, input_kind=input_kind)
+        check_student_extra(
+            ckpt.extra, out_dir, n_values=n_values, input_kind=input_kind
+        )
         model.load_state_dict(ckpt.state_dict)
         if ckpt.optimizer_state is not None:
             optimizer.load_state_dict(ckpt.optimizer_state)
@@ -315,6 +372,8 @@ def train_student(
         start_epoch = int(ckpt.extra.get("epoch", 0))
         history = list(ckpt.extra.get("history", []))
         log(f"student: resumed from {out_dir} after epoch {start_epoch}")
+    elif not resume:
+        shutil.rmtree(out_dir / BEST, ignore_errors=True)  # a fresh run's best only
 
     loader = _make_loader(train_set, scfg.batch_size, True, cfg.seed)
     dev_loader = (
@@ -323,7 +382,26 @@ def train_student(
         else None
     )
 
+    weights = scfg.loss_weights
+    stopped_early = _patience_ran_out(history, cfg)
+    encoder = model.encoder
+    to_train = start_epoch < scfg.epochs and not stopped_early
+    if (
+        to_train
+        and isinstance(encoder, PretrainedTextEncoder)
+        and not encoder.trainable
+    ):
+        # Cache the frozen encoder's features once, in a data-determined order (exact
+        # resume; see nar_slp.models.text_encoder).
+        texts = _dataset_inputs(train_set, input_kind)
+        if dev_loader is not None:
+            texts += _dataset_inputs(dev_set, input_kind)
+        if texts:
+            encoder.precompute(texts)
+
     for epoch in range(start_epoch, scfg.epochs):
+        if stopped_early:
+            break
         started = time.perf_counter()
         seed_everything(cfg.seed + epoch)
         _set_epoch(loader, epoch)
@@ -371,26 +449,73 @@ def train_student(
             row[f"dev_{key}"] = value
         row["seconds"] = time.perf_counter() - started
         history.append(row)
+        best = best_epoch(history, weights)
+        stopped_early = _patience_ran_out(history, cfg)
+        extra = {
+            "kind": "student",
+            "epoch": epoch + 1,
+            "history": history,
+            "input_kind": input_kind,
+            "n_values": n_values,
+            "best_epoch": best,
+            "selection": "dev L_pose + L_length (weighted as in Eq. 11)",
+            "stopped_early": stopped_early,
+        }
+        if best == epoch + 1:
+            # Written before the last-epoch checkpoint: if a crash falls between the
+            # two, the resumed run retrains this epoch and rewrites the same weights.
+            save_checkpoint(out_dir / BEST, model, cfg.to_dict(), extra=extra)
         save_checkpoint(
             out_dir,
             model,
             cfg.to_dict(),
-            extra={
-                "kind": "student",
-                "epoch": epoch + 1,
-                "history": history,
-                "input_kind": input_kind,
-                "n_values": n_values,
-                "scaler": scaler.state_dict() if use_fp16 else None,
-            },
+            extra={**extra, "scaler": scaler.state_dict() if use_fp16 else None},
             optimizer_state=optimizer.state_dict(),
         )
-        log(_format_row(row, scfg.epochs))
+        log(_format_row(row, scfg.epochs, best))
+    if stopped_early and history:
+        log(
+            f"student: stopped after epoch {history[-1]['epoch']}, "
+            f"{scfg.patience} epoch(s) without a better dev score"
+        )
+    best = best_epoch(history, weights)
+    model.trained_epoch = len(history) or None
+    if best is not None and checkpoint_exists(out_dir / BEST):
+        state = load_checkpoint(out_dir / BEST, device="cpu", with_optimizer=False)
+        model.load_state_dict(state.state_dict)
+        model.trained_epoch = int(state.extra.get("epoch", best))
     model.eval()
-    return StudentTrainResult(model=model, history=history, directory=out_dir)
+    return StudentTrainResult(
+        model=model,
+        history=history,
+        directory=out_dir,
+        best_epoch=best,
+        stopped_early=stopped_early,
+    )
 
 
-def _format_row(row: dict[str, Any], epochs: int) -> str:
+def _param_groups(
+    model: TextToLatentStudent, lr: float, encoder_lr: float
+) -> list[dict[str, Any]]:
+    """AdamW parameter groups: a trained text encoder (scratch or fine-tuned) at
+    ``encoder_lr`` (0 = ``lr``), everything else at ``lr``. One group when the encoder
+    is frozen or shares the rate, so such runs' optimizer state keeps its layout."""
+    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    if not encoder or encoder_lr <= 0 or encoder_lr == lr:
+        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    ids = {id(p) for p in encoder}
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in ids]
+    return [{"params": rest}, {"params": encoder, "lr": encoder_lr}]
+
+
+def _dataset_inputs(dataset: Any, input_kind: str) -> list[str]:
+    """All non-empty strings the student reads from ``dataset`` (texts or glosses;
+    empty ones are reported by the training loop, naming the sample)."""
+    strings = dataset.glosses if input_kind == "gloss" else dataset.texts
+    return [s for s in strings if s.strip()]
+
+
+def _format_row(row: dict[str, Any], epochs: int, best: int | None = None) -> str:
     parts = [f"student epoch {row['epoch']}/{epochs}"]
     for key in ("train_total", "train_pose", "train_distil", "train_length"):
         parts.append(f"{key.removeprefix('train_')} {row[key]:.4f}")
@@ -399,57 +524,7 @@ def _format_row(row: dict[str, Any], epochs: int) -> str:
             f"| dev pose {row['dev_pose']:.4f} distil {row['dev_distil']:.4f} "
             f"length {row['dev_length']:.4f} DurACC {row['dev_duracc']:.2f}"
         )
+    if best == row["epoch"]:
+        parts.append("*best*")
     parts.append(f"({row['seconds']:.1f} s)")
     return " ".join(parts)
-
-
-def _check_extra(
-    extra: dict[str, Any],
-    where: Path,
-    n_values: int | None = None,
-    input_kind: str | None = None,
-) -> None:
-    if extra.get("kind", "student") != "student":
-        raise ValueError(
-            f"checkpoint {where} holds a {extra.get('kind')!r} model, not a student"
-        )
-    saved = extra.get("n_values")
-    if n_values is not None and saved is not None and int(saved) != n_values:
-        raise ValueError(
-            f"checkpoint {where} was trained with a VAE of {saved} values per frame "
-            f"(joints x coords) but this VAE has {n_values}; use the matching VAE"
-        )
-    saved_kind = extra.get("input_kind")
-    if input_kind is not None and saved_kind is not None and saved_kind != input_kind:
-        raise ValueError(
-            f"checkpoint {where} was trained with input_kind={saved_kind!r} but "
-            f"input_kind={input_kind!r} was asked for"
-        )
-
-
-def load_student(
-    directory: str | Path,
-    device: str | torch.device = "cpu",
-    cfg: Config | None = None,
-) -> TextToLatentStudent:
-    """Rebuild a trained student from a :func:`train_student` folder (eval mode).
-
-    The architecture comes from the checkpoint's own config; when ``cfg`` is given it
-    must agree on the architecture keys (:data:`ARCH_KEYS`), else ``ValueError``.
-    ``model.input_kind`` says whether it reads texts or glosses.
-    """
-    directory = Path(directory)
-    ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
-    _check_extra(ckpt.extra, directory)
-    if cfg is not None:
-        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, directory)
-    saved_cfg = config_from_dict(ckpt.config)
-    model = build_student(saved_cfg)
-    missing, unexpected = model.load_state_dict(ckpt.state_dict, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f"checkpoint {directory} does not match the student its config describes: "
-            f"missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
-        )
-    model.input_kind = ckpt.extra.get("input_kind", "text")
-    return model.to(pick_device(device)).eval()

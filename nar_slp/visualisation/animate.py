@@ -47,10 +47,14 @@ def side_by_side(
     hands: HandMode = "inset",
     panel_width: float = 2.6,
     dpi: int = 90,
+    every: int = 1,
 ) -> animation.FuncAnimation:
     """One synchronised animation of several sequences (T_i, J, K), one panel each.
 
     The animation has ``max(T_i)`` frames; shorter sequences hold their last frame.
+    ``every`` > 1 shows only frames 0, k, 2k, ... (``ceil(max(T_i) / k)`` animation
+    frames played at ``fps / k``, so the signing keeps its real speed): smaller GIFs,
+    while titles and counters still count the sequences' own frames.
     Every panel shares one scale (the box holding all frames). ``text`` (the input
     sentence) is the figure title; each panel is titled with ``titles[i]`` and shows
     a frame counter. Returns the animation; ``anim.show_frame(t)`` draws frame t at
@@ -58,6 +62,8 @@ def side_by_side(
     :func:`save_animation` or :func:`to_html` to free it.
     """
     seqs = [np.asarray(s, dtype=np.float32) for s in sequences]
+    if every < 1:
+        raise ValueError(f"every={every} must be >= 1")
     if len(seqs) != len(titles):
         raise ValueError(f"{len(seqs)} sequences but {len(titles)} titles")
     if not seqs or min(len(s) for s in seqs) == 0:
@@ -80,7 +86,8 @@ def side_by_side(
     fig.tight_layout()
     t_max = max(len(s) for s in seqs)
 
-    def update(t: int) -> list:
+    def update(i: int) -> list:
+        t = i * every  # the source frame shown
         artists = []
         for view, seq, counter in zip(views, seqs, counters, strict=True):
             artists += view.set_pose(_hold(seq, t))
@@ -89,9 +96,14 @@ def side_by_side(
         return artists
 
     anim = animation.FuncAnimation(
-        fig, update, frames=t_max, interval=1000.0 / fps, blit=False, repeat=True
+        fig,
+        update,
+        frames=-(-t_max // every),
+        interval=1000.0 * every / fps,
+        blit=False,
+        repeat=True,
     )
-    anim.show_frame = update  # draw frame t now (stills, tests)
+    anim.show_frame = update  # draw animation frame i now (stills, tests)
     return anim
 
 
@@ -102,8 +114,10 @@ def animate(
     hands: HandMode = "inset",
     panel_width: float = 3.2,
     dpi: int = 90,
+    every: int = 1,
 ) -> animation.FuncAnimation:
-    """Animate one sequence ``poses`` (T, J, K): an animation of exactly T frames."""
+    """Animate one sequence ``poses`` (T, J, K): an animation of exactly T frames
+    (``ceil(T / every)`` with ``every``, see :func:`side_by_side`)."""
     return side_by_side(
         [poses],
         [title or "poses"],
@@ -111,6 +125,7 @@ def animate(
         hands=hands,
         panel_width=panel_width,
         dpi=dpi,
+        every=every,
     )
 
 

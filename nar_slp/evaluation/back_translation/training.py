@@ -1,0 +1,217 @@
+"""Training of the back-translation model (§5.1) on ground-truth poses only.
+
+:func:`train_slt` takes the corpus's own training sequences and there is no entry
+point that trains on the output of a production model; generated poses only ever go
+through :func:`~nar_slp.evaluation.back_translation.decoding.translate`.
+
+Objective: label-smoothed cross-entropy of the next word + ``cfg.eval.slt_gloss_weight``
+× CTC of the gloss sequence over the encoder states (joint recognition and translation,
+Camgoz et al. 2020); the CTC term is used when every training sequence has glosses.
+AdamW with linear warm-up and cosine decay. Every ``cfg.eval.slt_eval_every`` epochs
+(and after the last) the dev split is translated greedily and the state with the best
+dev BLEU-4 is kept: the checkpoint records that epoch and the whole history.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nar_slp.checkpoints import save_checkpoint
+from nar_slp.config import Config
+from nar_slp.evaluation.back_translation.data import (
+    Example,
+    Vocabulary,
+    as_examples,
+    length_batches,
+    pad_ids,
+    pad_poses,
+)
+from nar_slp.evaluation.back_translation.decoding import translate_ids
+from nar_slp.evaluation.back_translation.model import SLTModel
+from nar_slp.evaluation.tae import (
+    load_evaluator_checkpoint,
+    normalise_flat,
+    warmup_cosine,
+)
+from nar_slp.evaluation.text_metrics import bleu_scores
+
+SLT_KIND = "slt"
+
+
+def _encode(
+    examples: Sequence[Example],
+    normaliser: Any,
+    vocab: Vocabulary,
+    gloss_vocab: Vocabulary | None,
+) -> list[tuple[np.ndarray, list[int], list[int] | None, str]]:
+    """(frames (T, F), target ids + <eos>, gloss ids or None, target string)."""
+    return [
+        (
+            normalise_flat(e.poses, normaliser),
+            vocab.encode(e.target),
+            gloss_vocab.encode(e.gloss or "", eos=False) if gloss_vocab else None,
+            e.target,
+        )
+        for e in examples
+    ]
+
+
+@torch.no_grad()
+def dev_bleu4(model: SLTModel, data, batch_size: int, device: torch.device) -> float:
+    """Corpus BLEU-4 (×100) of greedy translations of encoded dev data."""
+    model.eval()
+    hyps = [""] * len(data)
+    for idx in length_batches([len(d[0]) for d in data], batch_size, None):
+        x, mask = pad_poses([data[i][0] for i in idx], device)
+        for i, ids in zip(idx, translate_ids(model, x, mask), strict=True):
+            hyps[i] = model.vocab.decode(ids)
+    return float(bleu_scores(hyps, [d[3] for d in data])["BLEU-4"])
+
+
+def train_slt(
+    cfg: Config,
+    train_seqs: Sequence[Any],
+    dev_seqs: Sequence[Any] | None,
+    normaliser: Any,
+    out_dir: str | Path | None,
+    device: str | torch.device = "cpu",
+    log: Callable[[str], None] | None = print,
+    target: str | None = None,
+) -> SLTModel:
+    """Train the back-translation model on GROUND-TRUTH poses and texts; save it.
+
+    Args:
+        cfg: uses ``cfg.eval.slt_*``, ``cfg.eval.batch_size`` (dev decoding),
+            ``cfg.seed``.
+        train_seqs: the ground-truth training split: ``SignSequence`` objects (their
+            glosses feed the CTC head) or ``(poses (T, 50, 3) PT coordinates, text)``
+            pairs (no glosses: translation loss only).
+        dev_seqs: ground-truth dev split (same forms) for choosing the epoch by dev
+            BLEU-4; None = keep the last epoch.
+        normaliser: the Normaliser fitted on the ground-truth training split.
+        out_dir: checkpoint folder (vocabularies and hyper-parameters in its config
+            JSON; ``history``, ``best_epoch``, ``best_dev_bleu4`` in its extra);
+            None = do not save.
+        device: torch device; the returned model is on it, in eval mode.
+        log: one line per epoch (None = silent).
+        target: ``"text"`` (Table 1) or ``"gloss"``; None = ``cfg.eval.slt_target``.
+    """
+
+    ec = cfg.eval
+    target = target or ec.slt_target
+    if target not in ("text", "gloss"):
+        raise ValueError(f"train_slt: target must be 'text' or 'gloss', got {target!r}")
+    device = torch.device(device)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    train = as_examples(train_seqs, target)
+    if not train:
+        raise ValueError("train_slt: no training sequences")
+    vocab = Vocabulary.build([e.target for e in train])
+    use_gloss = ec.slt_gloss_weight > 0 and all(e.gloss for e in train)
+    gloss_vocab = Vocabulary.build([e.gloss for e in train]) if use_gloss else None
+    data = _encode(train, normaliser, vocab, gloss_vocab)
+    dev = (
+        _encode(as_examples(dev_seqs, target), normaliser, vocab, gloss_vocab)
+        if dev_seqs
+        else []
+    )
+    max_len = max(len(d[1]) for d in data)
+    model = SLTModel(
+        vocab,
+        gloss_vocab,
+        d_model=ec.slt_d_model,
+        n_layers=ec.slt_layers,
+        n_heads=ec.slt_heads,
+        dropout=ec.slt_dropout,
+        subsample=ec.slt_subsample,
+        max_output_len=max_len + 10,
+        target=target,
+        frame_size=data[0][0].shape[1],
+    ).to(device)
+    model.standardiser.fit(np.concatenate([d[0] for d in data]))
+    opt = torch.optim.AdamW(model.parameters(), lr=ec.slt_lr, weight_decay=0.01)
+    n_batches = math.ceil(len(data) / ec.slt_batch_size)
+    sched = warmup_cosine(opt, ec.slt_epochs * n_batches)
+    history: list[dict[str, float]] = []
+    best_state, best_bleu, best_epoch = None, -math.inf, ec.slt_epochs
+    for epoch in range(1, ec.slt_epochs + 1):
+        model.train()
+        t0, sums, count = time.perf_counter(), np.zeros(2), 0
+        for idx in length_batches([len(d[0]) for d in data], ec.slt_batch_size, rng):
+            x, mask = pad_poses([data[i][0] for i in idx], device)
+            tgt = pad_ids([data[i][1] for i in idx], device)
+            glosses = pad_ids([data[i][2] for i in idx], device) if use_gloss else None
+            loss = model.loss(x, mask, tgt, glosses, ec.slt_gloss_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.total.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            rec = loss.recognition.item() if loss.recognition is not None else math.nan
+            sums += np.array([loss.translation.item(), rec]) * len(idx)
+            count += len(idx)
+        row = {"epoch": epoch, "train_loss": sums[0] / count}
+        if use_gloss:
+            row["train_ctc"] = sums[1] / count
+        if dev and (epoch % ec.slt_eval_every == 0 or epoch == ec.slt_epochs):
+            row["dev_bleu4"] = dev_bleu4(model, dev, ec.batch_size, device)
+            if row["dev_bleu4"] > best_bleu:
+                best_bleu, best_epoch = row["dev_bleu4"], epoch
+                best_state = copy.deepcopy(model.state_dict())
+        history.append(row)
+        if log is not None:
+            ctc = f", ctc {row['train_ctc']:.3f}" if use_gloss else ""
+            bleu = f", dev BLEU-4 {row['dev_bleu4']:.2f}" if "dev_bleu4" in row else ""
+            log(
+                f"SLT epoch {epoch}/{ec.slt_epochs}: train {row['train_loss']:.3f}"
+                f"{ctc}{bleu} ({time.perf_counter() - t0:.1f}s)"
+            )
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    if out_dir is not None:
+        save_checkpoint(
+            out_dir,
+            model,
+            config={
+                "kind": SLT_KIND,
+                "model": model.hparams,
+                "vocab": vocab.itos,
+                "gloss_vocab": gloss_vocab.itos if gloss_vocab else None,
+                "run": cfg.to_dict(),
+            },
+            extra={
+                "history": history,
+                "best_epoch": best_epoch,
+                "best_dev_bleu4": best_bleu if dev else None,
+            },
+        )
+    return model
+
+
+def load_slt(directory: str | Path, device: str | torch.device = "cpu") -> SLTModel:
+    """Rebuild an SLT model saved by :func:`train_slt` (eval mode, on ``device``)."""
+    ckpt = load_evaluator_checkpoint(directory, SLT_KIND, "an SLT model")
+    if "standardiser.keep" not in ckpt.state_dict:
+        raise ValueError(
+            f"{directory} holds an SLT model of the older format (no gloss head, no "
+            "constant-channel handling); retrain it with train_slt"
+        )
+    itos = ckpt.config.get("gloss_vocab")
+    model = SLTModel(
+        Vocabulary(ckpt.config["vocab"]),
+        Vocabulary(itos) if itos else None,
+        **ckpt.config["model"],
+    )
+    model.load_state_dict(ckpt.state_dict)
+    return model.to(device).eval()
