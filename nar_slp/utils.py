@@ -1,4 +1,5 @@
-"""Helpers shared by every chapter: seeding, device choice, autocast, progress bars."""
+"""Helpers shared by every chapter: seeding, device choice, autocast, progress bars,
+the trainers' epoch-logging policy."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import contextlib
 import os
 import random
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -139,3 +140,76 @@ def quiet_progress(
     tqdm_kwargs.setdefault("leave", False)
     tqdm_kwargs.setdefault("dynamic_ncols", True)
     return tqdm(iterable, **tqdm_kwargs)
+
+
+# ---------------------------------------------------------------------------- logging
+
+#: At most this many per-epoch lines per training run by default (first, every k-th,
+#: last), plus the selected epoch's line when it was not among them.
+EPOCH_LOG_LINES = 5
+
+
+def log_interval(total_epochs: int, max_lines: int = EPOCH_LOG_LINES) -> int:
+    """The k of :class:`EpochLogger`: the smallest interval such that the first epoch,
+    every k-th epoch and the last one make at most ``max_lines`` lines (1 when every
+    epoch fits)."""
+    if total_epochs < 1:
+        raise ValueError(f"total_epochs must be >= 1, got {total_epochs}")
+    if max_lines < 2:
+        raise ValueError(f"max_lines must be >= 2, got {max_lines}")
+    if total_epochs <= max_lines:
+        return 1
+    return -(-total_epochs // (max_lines - 1))  # ceil(total / (max_lines - 1))
+
+
+class EpochLogger:
+    """The logging policy shared by every trainer (VAE, student, TAE, back-translation).
+
+    Training runs print a few lines, not one per epoch: the first epoch a call trains
+    (also after a resume), every ``every``-th epoch, and the last epoch are logged as
+    they finish; :meth:`finish` then adds the line of the epoch that training stopped
+    at (early stopping) and of the epoch that was selected (best on dev), when those
+    were not printed yet. ``every=None`` picks k with :func:`log_interval`, so a run
+    prints at most :data:`EPOCH_LOG_LINES` epoch lines plus the selected one. The
+    full per-epoch history is never thinned: it stays in each checkpoint's history.
+
+    Only printing is decided here; nothing in the training computation depends on it.
+    """
+
+    def __init__(
+        self,
+        log: Callable[[str], Any] | None,
+        total_epochs: int,
+        every: int | None = None,
+    ) -> None:
+        if every is not None and every < 1:
+            raise ValueError(f"every must be >= 1 or None, got {every}")
+        self.log = log
+        self.total_epochs = int(total_epochs)
+        self.every = every if every is not None else log_interval(self.total_epochs)
+        self._lines: dict[int, str] = {}  # epoch (1-based) -> its line
+        self._shown: set[int] = set()
+
+    def wants(self, epoch: int) -> bool:
+        """Whether ``epoch`` (1-based) is printed as soon as it finishes."""
+        return not self._lines or epoch % self.every == 0 or epoch >= self.total_epochs
+
+    def epoch(self, epoch: int, line: str) -> None:
+        """Record the line of a finished epoch (1-based); print it if it is wanted."""
+        wanted = self.wants(epoch)
+        self._lines[epoch] = line
+        if wanted:
+            self._emit(epoch)
+
+    def finish(self, selected: int | None = None) -> None:
+        """Print the last trained epoch and the ``selected`` one if not shown yet."""
+        if not self._lines:
+            return
+        for epoch in sorted({max(self._lines), selected} - {None}):
+            if epoch in self._lines and epoch not in self._shown:
+                self._emit(epoch, " (selected)" if epoch == selected else "")
+
+    def _emit(self, epoch: int, suffix: str = "") -> None:
+        self._shown.add(epoch)
+        if self.log is not None:
+            self.log(self._lines[epoch] + suffix)

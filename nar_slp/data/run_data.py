@@ -1,5 +1,6 @@
-"""The data hand-over between chapters: ``01_data`` records where the poses are and
-fits the normaliser; later chapters call :func:`load_run_data`.
+"""The data hand-over between chapters: ``01_data`` records where the poses are
+(:func:`prepare_data`) and fits the normaliser (:func:`fit_normaliser`); later chapters
+call :func:`load_run_data`.
 
 ``<run>/dataset.json`` names the PT folder (the bundled corpus under ``<run>/data`` or
 the user's own PHOENIX folder) and ``<run>/normaliser.json`` holds the fitted
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from nar_slp.config import Config
 from nar_slp.data.normaliser import Normaliser
@@ -58,6 +61,41 @@ def prepare_data(cfg: Config, run: Path, data_dir: str | Path | None = None) -> 
     }
     (run / DATASET_FILE).write_text(json.dumps(record, indent=2) + "\n")
     return folder
+
+
+@dataclass
+class NormaliserFit:
+    """The normaliser fitted on the training split, and how many values of each
+    held-out split fall outside its range (clipped by ``transform``)."""
+
+    normaliser: Normaliser
+    clipped: dict[str, int]  # split -> values outside the fitted range
+    values: dict[str, int]  # split -> values in the split (J * K per frame)
+
+    def clip_rate(self, split: str) -> float:
+        return self.clipped[split] / max(self.values[split], 1)
+
+
+def fit_normaliser(
+    run: Path, splits: dict[str, list[SignSequence]], save: bool = True
+) -> NormaliserFit:
+    """Fit the [0, 1] normaliser on the TRAINING split only (``Normaliser.fit`` with its
+    default margin), write ``run/normaliser.json`` (``save``), and count the dev/test
+    values outside the fitted range. Later chapters load it with :func:`load_run_data`.
+    """
+    if not splits.get("train"):
+        raise ValueError("fit_normaliser: the training split is empty")
+    normaliser = Normaliser.fit([s.poses for s in splits["train"]])
+    if save:
+        normaliser.save(Path(run) / NORMALISER_FILE)
+    clipped, values = {}, {}
+    for split in SPLITS:
+        if split == "train" or not splits.get(split):
+            continue
+        poses = np.concatenate([s.poses for s in splits[split]])
+        _, clipped[split] = normaliser.transform(poses, warn=False, return_count=True)
+        values[split] = int(poses.size)
+    return NormaliserFit(normaliser, clipped, values)
 
 
 def read_run_splits(run: Path) -> tuple[Path, dict[str, list[SignSequence]], str]:

@@ -37,7 +37,9 @@ from nar_slp.evaluation.back_translation import (
 )
 from nar_slp.evaluation.claims import paper_claims  # noqa: F401  (re-exported)
 from nar_slp.evaluation.fgd import (
+    DEFAULT_INTERVALS,
     MIN_WINDOWS_FACTOR,
+    common_window_counts,
     fgd_by_interval,
     fgd_by_prefix,
     fgd_report,
@@ -51,6 +53,7 @@ from nar_slp.evaluation.tables import (
     PGM_FLOOR,
     RANDOM,
     REAL_FLOOR,
+    TABLE2_PREFIXES,
 )
 from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
 
@@ -216,6 +219,52 @@ def pgm_reconstruction(
     return out
 
 
+def min_window_count(cfg: Config, tae: Any) -> int:
+    """The fewest windows a frame bin needs to be scored: ``fgd_min_windows_factor``
+    times the TAE's feature dimension, rounded up."""
+    factor = getattr(cfg.eval, "fgd_min_windows_factor", MIN_WINDOWS_FACTOR)
+    return math.ceil(factor * tae.hparams["latent"])
+
+
+def prefix_bins(prefixes: Sequence[str] = TABLE2_PREFIXES) -> list[tuple[int, int]]:
+    """Table 2's prefixes ``"~p"`` as frame bins ``(0, p)``."""
+    return [(0, int(p.lstrip("~"))) for p in prefixes]
+
+
+def matched_window_counts(
+    pools: Sequence[Sequence[np.ndarray]],
+    tae: Any,
+    min_windows: int,
+    intervals: Sequence[tuple[int, int]] = DEFAULT_INTERVALS,
+    prefixes: Sequence[str] = TABLE2_PREFIXES,
+    log: Any = None,
+) -> dict[str, dict[str, int]]:
+    """The ``n_windows`` argument of :func:`evaluate_output`: one window count per
+    interval and prefix bin, shared by every pool (the reference and every system).
+
+    Per kind ("intervals", "prefixes"), each bin's count is the fewest windows any
+    pool has there (:func:`~nar_slp.evaluation.fgd.common_window_counts`); every bin
+    with at least ``min_windows`` is scored on the smallest such count, so FGDs of all
+    bins and systems see the same sample size. A bin below ``min_windows`` keeps its
+    own count (and is reported as insufficient). ``log`` (e.g. ``print``) receives
+    one line per kind with the counts and the shared count.
+    """
+    n_windows: dict[str, dict[str, int]] = {}
+    for kind, bins in (
+        ("intervals", list(intervals)),
+        ("prefixes", prefix_bins(prefixes)),
+    ):
+        counts = common_window_counts(pools, tae, bins)
+        usable = [n for n in counts.values() if n >= min_windows]
+        shared = min(usable) if usable else min_windows
+        n_windows[kind] = {
+            k: (shared if n >= min_windows else n) for k, n in counts.items()
+        }
+        if log is not None:
+            log(f"{kind} windows per bin (all systems): {counts} -> scored on {shared}")
+    return n_windows
+
+
 def evaluate_output(
     out: SystemOutput,
     refs: Sequence[SignSequence],
@@ -328,10 +377,7 @@ def evaluate_output(
         bin_args = {
             "scale": scale,
             "boot_counts": counts,
-            "min_windows": math.ceil(
-                getattr(ec, "fgd_min_windows_factor", MIN_WINDOWS_FACTOR)
-                * tae.hparams["latent"]
-            ),
+            "min_windows": min_window_count(cfg, tae),
             **kid_args,
         }
         res["intervals"] = fgd_by_interval(

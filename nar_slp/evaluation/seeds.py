@@ -122,3 +122,13 @@ def seed_sd(
         for s, per in results.items()
         if any("sd" in r for r in per.values())
     }
+
+
+def nested(
+    results: Mapping[str, Mapping[str, Mapping[str, Any]]], key: str
+) -> dict[str, dict[str, Any]]:
+    """``results[system][split][key]`` (e.g. ``"se"``) in the nested
+    ``{system: {split: ...}}`` form the table builders take; ``{}`` where missing."""
+    return {
+        s: {sp: r.get(key, {}) for sp, r in per.items()} for s, per in results.items()
+    }

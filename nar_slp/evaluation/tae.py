@@ -80,6 +80,7 @@ from nar_slp.models.layers import (
     encoder_stack,
 )
 from nar_slp.skeleton import FRAME_SIZE
+from nar_slp.utils import EpochLogger
 
 MIN_SEGMENT_FRAMES = 8  # shorter segments are excluded from FGD features (counted)
 SHORT_CROP_PROB = 0.25  # share of training windows cropped to a random shorter length
@@ -456,6 +457,7 @@ def train_tae(
     out_dir: str | Path | None,
     device: str | torch.device = "cpu",
     log: Callable[[str], None] | None = print,
+    log_every: int | None = None,
     min_frames: int = MIN_SEGMENT_FRAMES,
     dev_poses: Sequence[np.ndarray] | None = None,
 ) -> TAE:
@@ -471,7 +473,9 @@ def train_tae(
         out_dir: checkpoint folder (``save_checkpoint``; the config holds the TAE's
             hyper-parameters); None = do not save.
         device: torch device for training; the returned TAE is on it, in eval mode.
-        log: receives one line per epoch (None = silent).
+        log: receives the progress lines (None = silent); which epochs get a line is
+            :class:`nar_slp.utils.EpochLogger`'s policy.
+        log_every: print every k-th epoch (None: at most a few lines per run).
         min_frames: shortest segment used (and later accepted by FGD).
         dev_poses: ground-truth DEV sequences (PT coordinates). Given, every epoch
             ends with the BCE of the dev FGD segments (:func:`reconstruction_bce`);
@@ -521,6 +525,7 @@ def train_tae(
     history: list[float] = []
     dev_history: list[float] = []
     best_state, best_epoch, best_dev, stale = None, ec.tae_epochs, math.inf, 0
+    epoch_log = EpochLogger(log, ec.tae_epochs, log_every)
     for epoch in range(ec.tae_epochs):
         tae.train()
         t0, total, count = time.perf_counter(), 0.0, 0
@@ -551,12 +556,13 @@ def train_tae(
                 }
             else:
                 stale += 1
-        if log is not None:
-            log(f"{line}, {time.perf_counter() - t0:.1f}s)")
+        epoch_log.epoch(epoch + 1, f"{line}, {time.perf_counter() - t0:.1f}s)")
         if dev_segs is not None and stale >= ec.tae_patience:
+            epoch_log.finish(best_epoch)
             if log is not None:
                 log(f"TAE: early stop, best dev epoch {best_epoch}")
             break
+    epoch_log.finish(best_epoch if dev_segs is not None else None)
     if best_state is not None:
         tae.load_state_dict(best_state)
     tae.eval()

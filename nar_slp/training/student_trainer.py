@@ -67,6 +67,7 @@ from nar_slp.students import (  # noqa: F401  (load_student, ARCH_KEYS re-export
     load_student,
 )
 from nar_slp.utils import (
+    EpochLogger,
     autocast_context,
     pick_device,
     quiet_progress,
@@ -305,6 +306,7 @@ def train_student(
     device: str | torch.device = "auto",
     resume: bool = True,
     log: Callable[[str], Any] | None = print,
+    log_every: int | None = None,
     input_kind: str | None = None,
 ) -> StudentTrainResult:
     """Train the student of ``cfg`` on ``train_set`` (Eq. 11) with a frozen ``vae``.
@@ -319,7 +321,9 @@ def train_student(
         device: ``"auto"``, ``"cpu"``, ``"cuda"``...
         resume: continue from the checkpoint in ``out_dir`` if there is one (False:
             start over and overwrite it).
-        log: called with one line per epoch (None: silent).
+        log: called with the progress lines (None: silent); which epochs get a line
+            is :class:`nar_slp.utils.EpochLogger`'s policy.
+        log_every: print every k-th epoch (None: at most a few lines per run).
         input_kind: ``"text"`` (T2P, the paper) or ``"gloss"`` (G2P: the same model
             reads the gloss string); default ``cfg.data.input_kind``.
 
@@ -399,6 +403,7 @@ def train_student(
         if texts:
             encoder.precompute(texts)
 
+    epoch_log = EpochLogger(log, scfg.epochs, log_every)
     for epoch in range(start_epoch, scfg.epochs):
         if stopped_early:
             break
@@ -472,7 +477,8 @@ def train_student(
             extra={**extra, "scaler": scaler.state_dict() if use_fp16 else None},
             optimizer_state=optimizer.state_dict(),
         )
-        log(_format_row(row, scfg.epochs, best))
+        epoch_log.epoch(epoch + 1, _format_row(row, scfg.epochs, best))
+    epoch_log.finish(best_epoch(history, weights))
     if stopped_early and history:
         log(
             f"student: stopped after epoch {history[-1]['epoch']}, "

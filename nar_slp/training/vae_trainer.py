@@ -30,7 +30,7 @@ from nar_slp.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from nar_slp.utils import pick_device, quiet_progress, seed_everything
+from nar_slp.utils import EpochLogger, pick_device, quiet_progress, seed_everything
 
 HISTORY_FILE = "history.json"
 # Keys that must match between a saved VAE and the config that resumes/loads it.
@@ -118,6 +118,7 @@ def train_vae(
     resume: bool = True,
     recon_loss: str | None = None,
     log: Callable[[str], Any] | None = print,
+    log_every: int | None = None,
 ) -> VAETrainResult:
     """Train the pose VAE on pooled frames (Eq. 2; BCE of Eq. 7 by default).
 
@@ -133,7 +134,9 @@ def train_vae(
             latent/hidden sizes and frame size must match, else ``ValueError``);
             False starts afresh and overwrites it.
         recon_loss: "bce" | "mse"; None uses ``cfg.vae.recon_loss``.
-        log: called with one line per epoch; None for silence.
+        log: called with the progress lines; None for silence. Which epochs get a
+            line is :class:`nar_slp.utils.EpochLogger`'s policy.
+        log_every: print every k-th epoch (None: at most a few lines per run).
 
     Returns:
         VAETrainResult with the model in eval mode and per-epoch history dicts
@@ -193,6 +196,7 @@ def train_vae(
 
     n_frames = train_x.shape[0]
     batch_size = max(1, min(vcfg.batch_size, n_frames))
+    epoch_log = EpochLogger(say, vcfg.epochs, log_every)
     for epoch in range(start_epoch + 1, vcfg.epochs + 1):
         t0 = time.perf_counter()
         model.train()
@@ -250,11 +254,13 @@ def train_vae(
         dev_msg = (
             f" | dev bce {dev_bce:.5f} mse {dev_mse:.6f}" if dev_bce is not None else ""
         )
-        say(
+        epoch_log.epoch(
+            epoch,
             f"VAE epoch {epoch}/{vcfg.epochs}: loss {row['train_total']:.5f} "
             f"(recon {row['train_recon']:.5f}, kl {row['train_kl']:.3f})"
-            f"{dev_msg} [{row['seconds']:.1f}s]"
+            f"{dev_msg} [{row['seconds']:.1f}s]",
         )
+    epoch_log.finish()
     model.eval()
     return VAETrainResult(model=model, history=history)
 

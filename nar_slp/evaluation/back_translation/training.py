@@ -43,6 +43,7 @@ from nar_slp.evaluation.tae import (
     warmup_cosine,
 )
 from nar_slp.evaluation.text_metrics import bleu_scores
+from nar_slp.utils import EpochLogger
 
 SLT_KIND = "slt"
 
@@ -85,6 +86,7 @@ def train_slt(
     out_dir: str | Path | None,
     device: str | torch.device = "cpu",
     log: Callable[[str], None] | None = print,
+    log_every: int | None = None,
     target: str | None = None,
 ) -> SLTModel:
     """Train the back-translation model on GROUND-TRUTH poses and texts; save it.
@@ -102,7 +104,9 @@ def train_slt(
             JSON; ``history``, ``best_epoch``, ``best_dev_bleu4`` in its extra);
             None = do not save.
         device: torch device; the returned model is on it, in eval mode.
-        log: one line per epoch (None = silent).
+        log: receives the progress lines (None = silent); which epochs get a line is
+            :class:`nar_slp.utils.EpochLogger`'s policy.
+        log_every: print every k-th epoch (None: at most a few lines per run).
         target: ``"text"`` (Table 1) or ``"gloss"``; None = ``cfg.eval.slt_target``.
     """
 
@@ -144,6 +148,7 @@ def train_slt(
     sched = warmup_cosine(opt, ec.slt_epochs * n_batches)
     history: list[dict[str, float]] = []
     best_state, best_bleu, best_epoch = None, -math.inf, ec.slt_epochs
+    epoch_log = EpochLogger(log, ec.slt_epochs, log_every)
     for epoch in range(1, ec.slt_epochs + 1):
         model.train()
         t0, sums, count = time.perf_counter(), np.zeros(2), 0
@@ -169,13 +174,14 @@ def train_slt(
                 best_bleu, best_epoch = row["dev_bleu4"], epoch
                 best_state = copy.deepcopy(model.state_dict())
         history.append(row)
-        if log is not None:
-            ctc = f", ctc {row['train_ctc']:.3f}" if use_gloss else ""
-            bleu = f", dev BLEU-4 {row['dev_bleu4']:.2f}" if "dev_bleu4" in row else ""
-            log(
-                f"SLT epoch {epoch}/{ec.slt_epochs}: train {row['train_loss']:.3f}"
-                f"{ctc}{bleu} ({time.perf_counter() - t0:.1f}s)"
-            )
+        ctc = f", ctc {row['train_ctc']:.3f}" if use_gloss else ""
+        bleu = f", dev BLEU-4 {row['dev_bleu4']:.2f}" if "dev_bleu4" in row else ""
+        epoch_log.epoch(
+            epoch,
+            f"SLT epoch {epoch}/{ec.slt_epochs}: train {row['train_loss']:.3f}"
+            f"{ctc}{bleu} ({time.perf_counter() - t0:.1f}s)",
+        )
+    epoch_log.finish(best_epoch if best_state is not None else None)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
