@@ -95,13 +95,17 @@ STUDENT_VARIANTS: dict[str, StudentVariant] = {
 }
 
 
-def variant_config(preset: str, key: str, **overrides: Any) -> Config:
+def variant_config(
+    preset: str, key: str, kd_weight: float | None = None, **overrides: Any
+) -> Config:
     """The config of student system ``key`` at ``preset``.
 
     ``overrides`` (``get_config`` keys: ``seed``, ``student__epochs``...) apply first,
     then the variant's own overrides, which win. When ``overrides`` name a
     ``student.text_encoder`` and no ``student.scratch_like``, the ``no_bert``
     encoder copies that encoder's architecture, so the ablation keeps matching.
+    ``kd_weight`` (None: the preset's) sets the weight of L_distil in Eq. 11 for the
+    systems trained with it (0 plants the regression of ``make planted-regression``).
     """
     if key not in STUDENT_VARIANTS:
         raise KeyError(
@@ -110,7 +114,14 @@ def variant_config(preset: str, key: str, **overrides: Any) -> Config:
     dotted = {k.replace("__", "."): v for k, v in overrides.items()}
     if "student.text_encoder" in dotted and "student.scratch_like" not in dotted:
         dotted["student.scratch_like"] = dotted["student.text_encoder"]
-    return get_config(preset, **{**dotted, **STUDENT_VARIANTS[key].overrides})
+    cfg = get_config(preset, **{**dotted, **STUDENT_VARIANTS[key].overrides})
+    if kd_weight is not None and cfg.student.use_kd:
+        pose, _, length = cfg.student.loss_weights
+        cfg = replace(
+            cfg,
+            student=replace(cfg.student, loss_weights=(pose, float(kd_weight), length)),
+        )
+    return cfg
 
 
 def student_dir(run: str | Path, key: str, seed: int) -> Path:

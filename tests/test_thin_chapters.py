@@ -192,3 +192,73 @@ def test_min_window_count_rounds_up_factor_times_feature_dim():
     assert harness.min_window_count(cfg, TAE()) == 126
     cfg = get_config("smoke", eval__fgd_min_windows_factor=1.5)
     assert harness.min_window_count(cfg, TAE()) == 95  # ceil(94.5)
+
+
+def test_merge_seed_labels_groups_seeds_into_rows():
+    from nar_slp.evaluation.harness import row_of, seed_label
+    from nar_slp.evaluation.seeds import merge_seed_labels
+
+    def res(fgd):
+        return {"test": {"FGD": fgd, "se": {"FGD": 1.0}}}
+
+    per_label = {
+        "GT": res(0.0),
+        seed_label("Ours (w/ KD)", 0): res(10.0),
+        seed_label("Ours (w/ KD)", 1): res(14.0),
+    }
+    merged = merge_seed_labels(per_label, row_of)
+    assert list(merged) == ["GT", "Ours (w/ KD)"]
+    assert merged["Ours (w/ KD)"]["test"]["FGD"] == 12.0
+    assert merged["Ours (w/ KD)"]["test"]["n_seeds"] == 2
+    assert merged["GT"]["test"]["n_seeds"] == 1
+
+
+def test_variant_config_kd_weight_only_touches_kd_systems():
+    from nar_slp.students import variant_config
+
+    kd = variant_config("smoke", "kd", kd_weight=0.0, seed=3)
+    assert kd.student.loss_weights == (1.0, 0.0, 1.0) and kd.seed == 3
+    no_kd = variant_config("smoke", "no_kd", kd_weight=0.0)
+    assert (
+        no_kd.student.loss_weights
+        == variant_config("smoke", "no_kd").student.loss_weights
+    )
+    assert variant_config("smoke", "kd").student.loss_weights == (1.0, 1.0, 1.0)
+
+
+def test_dev_report_tables_mean_sd_se():
+    import math
+
+    from nar_slp.training.student_trainer import DEV_REPORT_COLUMNS, dev_report_tables
+
+    def report(v, e):
+        return {c: (v, e) for c in DEV_REPORT_COLUMNS}
+
+    mean, sd, se = dev_report_tables(
+        {"kd": [report(1.0, 0.1), report(3.0, 0.3)], "no_kd": [report(2.0, 0.2)]}
+    )
+    c = DEV_REPORT_COLUMNS[0]
+    assert mean.get("kd", c) == 2.0 and se.get("kd", c) == pytest.approx(0.2)
+    assert sd.get("kd", c) == pytest.approx(math.sqrt(2.0))
+    assert math.isnan(sd.get("no_kd", c))
+    assert "2 seed(s)" in mean.title
+
+
+def test_training_summary_line():
+    from nar_slp.training.student_trainer import StudentTrainResult
+
+    hist = [
+        {
+            "epoch": e,
+            "dev_pose": p,
+            "dev_distil": 0.2,
+            "dev_length": 0.6,
+            "seconds": 2.0,
+        }
+        for e, p in ((1, 0.02), (2, 0.01), (3, 0.015))
+    ]
+    line = StudentTrainResult(model=None, history=hist, best_epoch=2).summary(
+        "kd seed 0"
+    )
+    assert line.startswith("kd seed 0: 3 epochs, selected epoch 2: dev pose 0.0100")
+    assert "(6 s)" in line

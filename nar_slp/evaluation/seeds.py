@@ -132,3 +132,22 @@ def nested(
     return {
         s: {sp: r.get(key, {}) for sp, r in per.items()} for s, per in results.items()
     }
+
+
+def merge_seed_labels(
+    per_label: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    row_of: Any,
+) -> dict[str, dict[str, Any]]:
+    """``per_label[label][split]`` results of every system label (one per seed of a
+    seeded system) -> ``results[row][split]``: labels that ``row_of`` maps to the same
+    row are merged with :func:`aggregate_seeds`, in label order."""
+    rows: dict[str, list[str]] = {}
+    for label in per_label:
+        rows.setdefault(row_of(label), []).append(label)
+    return {
+        row: {
+            split: aggregate_seeds([per_label[lab][split] for lab in labels])
+            for split in per_label[labels[0]]
+        }
+        for row, labels in rows.items()
+    }

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from nar_slp.checkpoints import (
 )
 from nar_slp.config import Config
 from nar_slp.evaluation.metrics import duracc_hits
+from nar_slp.evaluation.tables import ResultsTable
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import PretrainedTextEncoder
@@ -91,6 +92,24 @@ class StudentTrainResult:
     directory: Path | None = None
     best_epoch: int | None = None
     stopped_early: bool = False
+
+    def summary(self, name: str = "") -> str:
+        """One line for a whole training run: epochs trained, the selected epoch and
+        its dev losses, and the training time of the epochs in the history."""
+        if not self.history:
+            return f"{name}: no epochs trained"
+        best = self.history[(self.best_epoch or len(self.history)) - 1]
+        dev = " ".join(
+            f"{t} {best[f'dev_{t}']:.4f}"
+            for t in ("pose", "distil", "length")
+            if f"dev_{t}" in best
+        )
+        seconds = sum(h.get("seconds", 0.0) for h in self.history)
+        stop = ", stopped early" if self.stopped_early else ""
+        return (
+            f"{name}: {len(self.history)} epochs{stop}, selected epoch "
+            f"{best['epoch']}: dev {dev} ({seconds:.0f} s)"
+        )
 
 
 def selection_score(
@@ -534,3 +553,43 @@ def _format_row(row: dict[str, Any], epochs: int, best: int | None = None) -> st
         parts.append("*best*")
     parts.append(f"({row['seconds']:.1f} s)")
     return " ".join(parts)
+
+
+def dev_report_tables(
+    reports: Mapping[str, Sequence[Mapping[str, tuple[float, float]]]],
+) -> tuple[ResultsTable, ResultsTable, ResultsTable]:
+    """Chapter 03's ``training`` tables from :func:`student_dev_report` results.
+
+    Args:
+        reports: system key -> one report per training seed.
+
+    Returns:
+        (mean over seeds, standard deviation over seeds (ddof=1; NaN with one seed),
+        mean of the seeds' bootstrap standard errors), one row per system, columns
+        :data:`DEV_REPORT_COLUMNS`; written as ``training.csv``, ``training_sd.csv``
+        and ``training_se.csv`` and compared by the results check.
+    """
+    n = max((len(r) for r in reports.values()), default=0)
+
+    def table(title: str) -> ResultsTable:
+        return ResultsTable(list(DEV_REPORT_COLUMNS), title=title, fmt="{:.4f}")
+
+    mean = table(
+        f"Students on dev, mean over {n} seed(s) (true lengths for the losses)"
+    )
+    sd = table("Standard deviation over seeds")
+    se = table("Bootstrap standard errors (mean over seeds)")
+    for key, per_seed in reports.items():
+        values = {c: np.array([r[c][0] for r in per_seed]) for c in DEV_REPORT_COLUMNS}
+        errors = {c: np.array([r[c][1] for r in per_seed]) for c in DEV_REPORT_COLUMNS}
+        mean.add_row(key, "students", {c: float(v.mean()) for c, v in values.items()})
+        sd.add_row(
+            key,
+            "students",
+            {
+                c: float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+                for c, v in values.items()
+            },
+        )
+        se.add_row(key, "students", {c: float(v.mean()) for c, v in errors.items()})
+    return mean, sd, se
