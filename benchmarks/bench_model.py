@@ -64,6 +64,7 @@ from nar_slp.models.pose_vae import PoseVAE, freeze, vae_loss
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import (
     SCRATCH,
+    SCRATCH_SMALL,
     PretrainedTextEncoder,
     TextEncoderUnavailableError,
     load_tokenizer,
@@ -189,7 +190,7 @@ def resolve_text_encoder(cfg: Config, override: str | None) -> tuple[Config, lis
         name = override
     else:
         name = wanted
-        if name != SCRATCH:
+        if name not in (SCRATCH, SCRATCH_SMALL):
             try:
                 load_tokenizer(name)
             except TextEncoderUnavailableError:
@@ -198,7 +199,7 @@ def resolve_text_encoder(cfg: Config, override: str | None) -> tuple[Config, lis
                     f"offline; using {OFFLINE_TEXT_ENCODER!r} instead"
                 )
                 name = OFFLINE_TEXT_ENCODER
-    if name != SCRATCH:
+    if name not in (SCRATCH, SCRATCH_SMALL):
         load_tokenizer(name)  # a clear TextEncoderUnavailableError if it is missing
     if name != wanted and override is not None:
         notes.append(f"text encoder {name!r} (--text-encoder; preset has {wanted!r})")
@@ -207,8 +208,8 @@ def resolve_text_encoder(cfg: Config, override: str | None) -> tuple[Config, lis
 
 def _encoder_label(model: TextToLatentStudent) -> str:
     enc = model.encoder
-    if not isinstance(enc, PretrainedTextEncoder):
-        return f"scratch {enc.dim}-d (trained)"
+    if not getattr(enc, "pretrained", False):
+        return f"scratch {enc.dim}-d (random init, trained)"
     mode = "fine-tuned" if enc.trainable else "frozen, cached"
     return f"pretrained {enc.dim}-d ({mode})"
 
@@ -818,7 +819,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     _free(device)
     modes = {"both": [False, True], "no": [False], "yes": [True]}
     modes = modes[args.finetune_encoder]
-    if cfg.student.text_encoder == SCRATCH:
+    if cfg.student.text_encoder in (SCRATCH, SCRATCH_SMALL):
         modes = [True]  # the scratch encoder always trains
     for finetune in modes:
         train_rows.append(

@@ -7,9 +7,12 @@ run on its own by papermill, in order::
         data/                    PT-format folder ({split}.skels/.text/.gloss/.files)
         normaliser.json          fitted on the training split (01_data)
         vae/                     pose VAE checkpoint: LGM + PGM (02_vae_pretraining)
-        students/<name>/         student checkpoints: kd, no_kd, no_bert (03_distill)
+        students/<system>/seed<s>/       student checkpoints (last epoch; best/ = the
+                                 epoch selected on dev): kd, no_kd, no_bert (03)
+        baselines/<key>/         PT and NSLP-G checkpoints (04_baselines)
         evaluators/tae/, slt/    FGD autoencoder and back-translation model (05)
-        outputs/<system>/        generated poses of each system, PT format (03, 04, 05)
+        outputs/<system>/        generated poses of each system, PT format (04, 05)
+        exports/                 .pose files (06_visualisation)
     results/<preset>/            tables (CSV + Markdown), committed for `default`
     figures/                     figures of the default run, committed
 
