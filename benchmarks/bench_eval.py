@@ -27,7 +27,8 @@ import torch
 from nar_slp.config import PRESETS, get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.back_translation import SLTModel, Vocabulary, translate
-from nar_slp.evaluation.fgd import collect_segments, fgd, fgd_by_interval, fgd_by_prefix
+from nar_slp.evaluation.fgd import collect_segments, fgd
+from nar_slp.evaluation.fgd_bins import fgd_by_interval, fgd_by_prefix
 from nar_slp.evaluation.metrics import mean_dtw_mje
 from nar_slp.evaluation.tae import build_tae, encode_segments
 

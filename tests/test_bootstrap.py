@@ -34,12 +34,11 @@ from nar_slp.evaluation.fgd import (
     collect_segments,
     feature_stats,
     features,
-    fgd_by_interval,
-    fgd_by_prefix,
     fgd_from_features,
     fgd_report,
     frechet_distance,
 )
+from nar_slp.evaluation.fgd_bins import fgd_by_interval, fgd_by_prefix
 from nar_slp.evaluation.harness import SystemOutput, evaluate_output
 from nar_slp.evaluation.metrics import dur_acc, mean_dtw_mje
 from nar_slp.evaluation.tae import TAE

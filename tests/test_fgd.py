@@ -14,28 +14,26 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.fgd import (
     WindowFeatures,
     collect_segments,
-    common_window_counts,
-    count_windows,
     features,
     fgd,
-    fgd_by_interval,
-    fgd_by_prefix,
     fgd_from_features,
     fgd_report,
     frechet_distance,
-    subsample_windows,
     window_features,
 )
-from nar_slp.evaluation.tae import (
-    TAE,
-    build_tae,
-    encode_segments,
+from nar_slp.evaluation.fgd_bins import (
+    common_window_counts,
+    count_windows,
+    fgd_by_interval,
+    fgd_by_prefix,
+    subsample_windows,
+)
+from nar_slp.evaluation.tae import TAE, build_tae, encode_segments, load_tae, windows
+from nar_slp.evaluation.tae_training import (
     evaluation_segments,
-    load_tae,
     reconstruction_bce,
     static_pose_bce,
     train_tae,
-    windows,
 )
 
 

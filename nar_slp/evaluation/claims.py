@@ -321,7 +321,7 @@ def paper_claims(
     ``results[system][split]`` holds metric values, ``"se"`` (bootstrap standard
     errors), optionally ``"replicates"`` and, for systems trained with several seeds,
     ``"seed_values"`` (per-seed values of each metric); ``"intervals"`` /
-    ``"prefixes"`` hold the per-bin FGD dicts of :mod:`nar_slp.evaluation.fgd`.
+    ``"prefixes"`` hold the per-bin FGD dicts of :mod:`nar_slp.evaluation.fgd_bins`.
     """
     from nar_slp.evaluation.tables import (
         BASELINE_ROWS,

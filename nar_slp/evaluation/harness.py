@@ -36,13 +36,13 @@ from nar_slp.evaluation.back_translation import (
     rouge_l_per_sentence,
 )
 from nar_slp.evaluation.claims import paper_claims  # noqa: F401  (re-exported)
-from nar_slp.evaluation.fgd import (
+from nar_slp.evaluation.fgd import fgd_report
+from nar_slp.evaluation.fgd_bins import (
     DEFAULT_INTERVALS,
     MIN_WINDOWS_FACTOR,
     common_window_counts,
     fgd_by_interval,
     fgd_by_prefix,
-    fgd_report,
 )
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import (
@@ -243,9 +243,9 @@ def matched_window_counts(
     interval and prefix bin, shared by every pool (the reference and every system).
 
     Per kind ("intervals", "prefixes"), each bin's count is the fewest windows any
-    pool has there (:func:`~nar_slp.evaluation.fgd.common_window_counts`); every bin
-    with at least ``min_windows`` is scored on the smallest such count, so FGDs of all
-    bins and systems see the same sample size. A bin below ``min_windows`` keeps its
+    pool has there (:func:`~nar_slp.evaluation.fgd_bins.common_window_counts`); every
+    bin with at least ``min_windows`` is scored on the smallest such count, so FGDs of
+    all bins and systems see the same sample size. A bin below ``min_windows`` keeps its
     own count (and is reported as insufficient). ``log`` (e.g. ``print``) receives
     one line per kind with the counts and the shared count.
     """
@@ -295,9 +295,9 @@ def evaluate_output(
     {metric: (lo, hi)} 95 % percentile intervals of FGD, KID, BLEU-1..4, ROUGE,
     DurACC, DTW-MJE, "intervals": {...}, "prefixes": {...}, "hypotheses": [...]}``
     (DurACC in %, KID × 100). Bins of ``"intervals"`` / ``"prefixes"`` score matched
-    window counts (:func:`~nar_slp.evaluation.fgd.fgd_by_interval`; ``n_windows =
-    {"intervals": {...}, "prefixes": {...}}`` fixes them across systems, e.g. from
-    :func:`~nar_slp.evaluation.fgd.common_window_counts`) and carry ``"fgd_se"``,
+    window counts (:func:`~nar_slp.evaluation.fgd_bins.fgd_by_interval`; ``n_windows
+    = {"intervals": {...}, "prefixes": {...}}`` fixes them across systems, e.g. from
+    :func:`~nar_slp.evaluation.fgd_bins.common_window_counts`) and carry ``"fgd_se"``,
     ``"fgd_ci"``, ``"kid"``, ``"kid_se"``, ``"sufficient"`` besides ``"fgd"``.
     ``with_bins=False`` skips the per-interval / per-prefix FGD (Table 2 uses the
     test split only).

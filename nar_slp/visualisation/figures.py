@@ -7,10 +7,10 @@ trained with seeds writes one folder per seed, ``<key>-seed<s>``, and runs from 
 seeds have a plain ``<key>``. A system without outputs is skipped.
 
 Fig. 4 plots FGD per frame interval [a, b) (left) and per prefix ~p, frames 0 .. p - 1
-(right), the bins of Table 2 (:mod:`nar_slp.evaluation.fgd`). :func:`plot_fgd_by_length`
-takes the bins of each system, e.g. ``{**results[s]["test"]["intervals"],
-**results[s]["test"]["prefixes"]}``, or those read back from ``table2.csv`` by
-:func:`bins_from_table2`.
+(right), the bins of Table 2 (:mod:`nar_slp.evaluation.fgd_bins`).
+:func:`plot_fgd_by_length` takes the bins of each system, e.g.
+``{**results[s]["test"]["intervals"], **results[s]["test"]["prefixes"]}``, or those
+read back from ``table2.csv`` by :func:`bins_from_table2`.
 """
 
 from __future__ import annotations
