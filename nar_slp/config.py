@@ -110,9 +110,24 @@ class StudentConfig:
     d_ff: int = 256
     dropout: float = 0.0
     length_hidden: tuple[int, ...] = (256, 64)  # FC layers before the sigmoid (Eq. 3)
+    # Our variant, not the paper's: also encode each frame's fraction t / T of its
+    # sequence in the decoder queries and each token's fraction u / U of its text in
+    # the keys/values (nar_slp.models.student.NARDecoder). False = §3.3 exactly.
+    relative_positions: bool = False
+    # Our variant: σ (a fraction of the sentence) of a Gaussian prior added to the
+    # cross-attention logits around t / T = u / U (NARDecoder); 0 = off (§3.3).
+    alignment_prior: float = 0.0
+    # Our variant: trained post-norm self-attention layers (d_model wide) over the
+    # projected text states before the decoder reads them; 0 = none (§3.3). With a
+    # frozen encoder they are the only trained layers on the text side.
+    adapter_layers: int = 0
     use_kd: bool = True  # L_distil (Eq. 9) on/off: Table 1 "w/o KD", Table 3a
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # pose, distil, length
     lr: float = 1e-3
+    # Learning-rate schedule over all optimizer steps: "constant" | "warmup_cosine"
+    # (linear warm-up over `warmup` of the steps, then cosine decay to 10 % of lr).
+    schedule: str = "constant"
+    warmup: float = 0.05
     # Learning rate of a trained text encoder ("scratch" or fine-tuned); 0 -> lr.
     # At lr 1e-3 the same-size scratch encoder (w/o BERT) trained unstably (default,
     # seed 0: dev L_length 0.655-0.666 over 6 epochs, worse than epoch 1); at 1e-4

@@ -56,7 +56,16 @@ ARCH_KEYS = [
     "student.length_hidden",
     "student.scratch_layers",
     "student.scratch_d_model",
+    "student.relative_positions",
+    "student.adapter_layers",
+    "student.alignment_prior",
 ]
+# What checkpoints written before these settings existed were trained with.
+ARCH_BEFORE = {
+    "student.relative_positions": False,
+    "student.adapter_layers": 0,
+    "student.alignment_prior": 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -211,7 +220,7 @@ def load_student(
     ckpt = load_checkpoint(source, device="cpu", with_optimizer=False)
     check_student_extra(ckpt.extra, source)
     if cfg is not None:
-        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, source)
+        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, source, ARCH_BEFORE)
     saved_cfg = config_from_dict(ckpt.config)
     if (
         saved_cfg.student.text_encoder == "scratch"

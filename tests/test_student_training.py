@@ -90,8 +90,9 @@ def _vae(cfg) -> PoseVAE:
 
 def _train(cfg, data, out_dir, **kwargs):
     train_set, dev_set = data
+    kwargs.setdefault("log", None)
     return train_student(
-        cfg, train_set, dev_set, _vae(cfg), out_dir, device="cpu", log=None, **kwargs
+        cfg, train_set, dev_set, _vae(cfg), out_dir, device="cpu", **kwargs
     )
 
 
@@ -337,3 +338,67 @@ def test_encoder_lr_gives_a_trained_encoder_its_own_rate(tiny_bert_dir, data, tm
     _train(frozen, data, tmp_path / "frozen")
     groups = load_checkpoint(tmp_path / "frozen").optimizer_state["param_groups"]
     assert [g["lr"] for g in groups] == [2e-3]
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_scheduled_resume_after_a_crash_equals_uninterrupted(
+    tiny_bert_dir, data, tmp_path
+):
+    """With warm-up + cosine the rate depends on the global step only, so a run that
+    dies after epoch 1 and is restarted reaches the uninterrupted run's weights."""
+    cfg = _cfg(
+        tiny_bert_dir,
+        **{"student.schedule": "warmup_cosine", "student.warmup": 0.3},
+    )
+    full = _train(cfg, data, tmp_path / "full")
+
+    def crash(line: str) -> None:
+        if line.startswith("student epoch 1/"):
+            raise _Interrupt(line)
+
+    with pytest.raises(_Interrupt):
+        _train(cfg, data, tmp_path / "split", log=crash, log_every=1)
+    resumed = _train(cfg, data, tmp_path / "split")
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    # and the schedule really differs from a constant rate
+    constant = _train(_cfg(tiny_bert_dir), data, tmp_path / "constant")
+    assert not torch.equal(
+        constant.model.state_dict()["decoder.out.weight"], a["decoder.out.weight"]
+    )
+
+
+def test_unknown_schedule_is_rejected_before_training(tiny_bert_dir, data, tmp_path):
+    cfg = _cfg(tiny_bert_dir, **{"student.schedule": "linear"})
+    with pytest.raises(ValueError, match="student.schedule='linear'"):
+        _train(cfg, data, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_checkpoint_from_before_the_position_variants_still_resumes_and_loads(
+    tiny_bert_dir, data, tmp_path
+):
+    """A checkpoint whose config.json predates relative_positions, adapter_layers and
+    alignment_prior (the paper's architecture) resumes and loads as that one."""
+    import json
+
+    cfg1 = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    _train(cfg1, data, tmp_path / "old")
+    for folder in (tmp_path / "old", tmp_path / "old" / "best"):
+        meta = json.loads((folder / "config.json").read_text())
+        for key in ("relative_positions", "adapter_layers", "alignment_prior"):
+            meta["config"]["student"].pop(key)
+        (folder / "config.json").write_text(json.dumps(meta))
+    resumed = _train(_cfg(tiny_bert_dir), data, tmp_path / "old")
+    assert [row["epoch"] for row in resumed.history] == [1, 2]
+    assert load_student(tmp_path / "old").decoder.relative_positions is False
+    with pytest.raises(ValueError, match="relative_positions=False"):
+        _train(
+            _cfg(tiny_bert_dir, **{"student.relative_positions": True}),
+            data,
+            tmp_path / "old",
+        )

@@ -40,6 +40,7 @@ from nar_slp.evaluation.tae import (
     pad_batch,
     windows,
 )
+from nar_slp.schedules import warmup_cosine_factor
 from nar_slp.utils import EpochLogger
 
 SHORT_CROP_PROB = 0.25  # share of training windows cropped to a random shorter length
@@ -85,18 +86,10 @@ def _epoch_plan(
 def warmup_cosine(
     opt: torch.optim.Optimizer, total_steps: int, warmup: float = 0.1
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up over ``warmup`` of the steps (at least one), then cosine decay
-    to 10 % of the base learning rate; valid for any ``total_steps`` >= 1."""
-    total = max(int(total_steps), 1)
-    n_warm = max(1, int(warmup * total))
-
-    def factor(step: int) -> float:
-        if step < n_warm:
-            return (step + 1) / n_warm
-        progress = min(1.0, (step - n_warm) / max(1, total - n_warm))
-        return 0.1 + 0.45 * (1.0 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    """:func:`~nar_slp.training.schedules.warmup_cosine_factor` as a ``LambdaLR``."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: warmup_cosine_factor(step, total_steps, warmup)
+    )
 
 
 @torch.no_grad()

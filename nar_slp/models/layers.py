@@ -26,14 +26,21 @@ def sinusoidal_positions(
 
     PE[t, 2i] = sin(t / 10000^(2i/dim)), PE[t, 2i+1] = cos(t / 10000^(2i/dim)).
     """
-    position = torch.arange(n, dtype=torch.float32, device=device)[:, None]  # (n, 1)
+    position = torch.arange(n, dtype=torch.float32, device=device)  # (n,)
+    return sinusoidal_encoding(position, dim)
+
+
+def sinusoidal_encoding(positions: Tensor, dim: int) -> Tensor:
+    """:func:`sinusoidal_positions` at arbitrary (also fractional) positions:
+    (...,) float -> (..., dim)."""
+    position = positions.float()[..., None]  # (..., 1)
     freq = torch.exp(
-        torch.arange(0, dim, 2, dtype=torch.float32, device=device)
+        torch.arange(0, dim, 2, dtype=torch.float32, device=positions.device)
         * (-math.log(10000.0) / dim)
     )  # (ceil(dim/2),)
-    pe = torch.zeros(n, dim, device=device)
-    pe[:, 0::2] = torch.sin(position * freq)
-    pe[:, 1::2] = torch.cos(position * freq[: dim // 2])
+    pe = torch.zeros(*positions.shape, dim, device=positions.device)
+    pe[..., 0::2] = torch.sin(position * freq)
+    pe[..., 1::2] = torch.cos(position * freq[: dim // 2])
     return pe
 
 

@@ -61,7 +61,9 @@ from nar_slp.evaluation.tables import ResultsTable
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import PretrainedTextEncoder
+from nar_slp.schedules import SCHEDULES, lr_factor
 from nar_slp.students import (  # noqa: F401  (load_student, ARCH_KEYS re-exported)
+    ARCH_BEFORE,
     ARCH_KEYS,
     BEST,
     check_student_extra,
@@ -362,6 +364,10 @@ def train_student(
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"input_kind={input_kind!r}; valid: {', '.join(INPUT_KINDS)}")
     scfg = cfg.student
+    if scfg.schedule not in SCHEDULES:
+        raise ValueError(
+            f"student.schedule={scfg.schedule!r}; valid: {', '.join(SCHEDULES)}"
+        )
     device = pick_device(device)
     out_dir = Path(out_dir)
 
@@ -377,13 +383,14 @@ def train_student(
         lr=scfg.lr,
         weight_decay=scfg.weight_decay,
     )
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     use_fp16 = device.type == "cuda" and scfg.mixed_precision == "fp16"
     scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
 
     start_epoch, history = 0, []
     if resume and checkpoint_exists(out_dir):
         ckpt = load_checkpoint(out_dir, device="cpu")
-        check_compatible(ckpt.config, cfg.to_dict(), RESUME_KEYS, out_dir)
+        check_compatible(ckpt.config, cfg.to_dict(), RESUME_KEYS, out_dir, ARCH_BEFORE)
         check_student_extra(
             ckpt.extra, out_dir, n_values=n_values, input_kind=input_kind
         )
@@ -423,6 +430,7 @@ def train_student(
             encoder.precompute(texts)
 
     epoch_log = EpochLogger(log, scfg.epochs, log_every)
+    total_steps = scfg.epochs * len(loader)
     for epoch in range(start_epoch, scfg.epochs):
         if stopped_early:
             break
@@ -433,7 +441,11 @@ def train_student(
         sums = {"total": 0.0, "pose": 0.0, "distil": 0.0, "length": 0.0}
         n_items = 0
         bar = quiet_progress(loader, desc=f"student {epoch + 1}/{scfg.epochs}")
-        for batch in bar:
+        for step, batch in enumerate(bar, start=epoch * len(loader)):
+            # The rate is a function of the global step alone, so resume is exact.
+            factor = lr_factor(scfg.schedule, step, total_steps, scfg.warmup)
+            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = base_lr * factor
             batch = batch.to(device)
             with autocast_context(device, scfg.mixed_precision):
                 out = model(_inputs(batch, input_kind), n_frames=batch.lengths)

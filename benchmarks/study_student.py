@@ -1,0 +1,177 @@
+"""What makes the student generalise: one training run per call, one table row.
+
+Trains the main student (``kd``: frozen MiniLM, Eq. 11) with the package's own
+``train_student`` on the first ``--n-train`` training sentences of a PT folder, with
+config overrides, and prints (and appends to ``--out``) one row:
+
+    dev L_pose (selected epoch), train L_pose of the same model on as many training
+    sentences as the dev split has, their gap, dev L_distil as a fraction of the
+    teacher latent's variance (1 = a constant prediction), dev speed and spread ratio
+    of the generated poses at the true lengths (1 = as much motion as the ground
+    truth), the selected epoch and the seconds per epoch.
+
+    OMP_NUM_THREADS=1 python benchmarks/study_student.py --run runs/default \\
+        --data runs/study/phoenix --n-train 1200 --label base \\
+        --set student.epochs=8 --out benchmarks/results/student_study.csv
+
+The VAE and normaliser come from ``--run`` (chapters 01-02); ``--data`` defaults to
+the run's corpus. Dev is the first ``--n-dev`` sentences of the data's dev split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nar_slp.data.dataset import PoseTextDataset
+from nar_slp.data.pt_format import read_split
+from nar_slp.data.run_data import load_run_data
+from nar_slp.evaluation.metrics import motion_amplitude
+from nar_slp.inference import generate
+from nar_slp.students import variant_config
+from nar_slp.training.student_trainer import evaluate_student, train_student
+from nar_slp.training.vae_trainer import load_vae
+
+COLUMNS = (
+    "label",
+    "n_train",
+    "epochs",
+    "steps",
+    "selected",
+    "dev L_pose",
+    "train L_pose",
+    "gap",
+    "dev L_distil / var",
+    "dev speed",
+    "dev spread",
+    "dev DurACC %",
+    "s/epoch",
+    "overrides",
+)
+
+
+def _value(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def teacher_variance(vae: torch.nn.Module, dataset: PoseTextDataset) -> float:
+    """Mean over latent dimensions of the variance of LGM(y) over all frames: the
+    L_distil (a mean over frames x dimensions) of the best constant prediction."""
+    with torch.no_grad():
+        frames = torch.cat(
+            [
+                dataset[i].poses.reshape(int(dataset[i].poses.shape[0]), -1)
+                for i in range(len(dataset))
+            ]
+        )  # (sum T, F)
+        z = vae.lgm(frames)  # (sum T, Z)
+    return float(z.var(0, unbiased=False).mean())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--run", default="runs/default", help="run with chapters 01-02")
+    ap.add_argument("--data", default=None, help="PT folder (default: the run's)")
+    ap.add_argument("--n-train", type=int, default=0, help="0 = the whole split")
+    ap.add_argument("--n-dev", type=int, default=150)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--label", default="")
+    ap.add_argument("--out", default=None, help="CSV to append the row to")
+    ap.add_argument("--keep", default=None, help="checkpoint folder to keep")
+    args = ap.parse_args(argv)
+
+    run = Path(args.run)
+    data = load_run_data(run)
+    vae = load_vae(run / "vae")
+    splits = data.splits
+    if args.data:
+        splits = {s: read_split(Path(args.data), s) for s in ("train", "dev")}
+    train_seqs = splits["train"][: args.n_train or None]
+    dev_seqs = splits["dev"][: args.n_dev]
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key.strip()] = _value(value.strip())
+    cfg = variant_config("default", "kd", seed=args.seed, **overrides)
+    t_max = cfg.data.max_frames
+    train_set = PoseTextDataset(train_seqs, data.normaliser, t_max)
+    dev_set = PoseTextDataset(dev_seqs, data.normaliser, t_max)
+    probe_set = PoseTextDataset(train_seqs[: len(dev_seqs)], data.normaliser, t_max)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = Path(args.keep) if args.keep else Path(tmp) / "student"
+        t0 = time.perf_counter()
+        res = train_student(
+            cfg, train_set, dev_set, vae, out_dir, device="cpu", resume=False, log=None
+        )
+        seconds = time.perf_counter() - t0
+    model = res.model
+    from nar_slp.data.dataset import make_loader
+
+    def losses(ds: PoseTextDataset) -> dict[str, float]:
+        loader = make_loader(ds, batch_size=16, shuffle=False, seed=0)
+        return evaluate_student(
+            model, loader, vae, cfg, torch.device("cpu"), cfg.data.input_kind
+        )
+
+    dev, probe = losses(dev_set), losses(probe_set)
+    var = teacher_variance(vae, dev_set)
+    true_len = np.array([s.n_frames for s in dev_seqs])
+    gloss = cfg.data.input_kind == "gloss"
+    inputs = [s.gloss if gloss else s.text for s in dev_seqs]
+    gen = generate(model, vae, data.normaliser, inputs, 64, n_frames=true_len)
+    amp = motion_amplitude(gen.poses)
+    ref = motion_amplitude([s.poses for s in dev_seqs])
+    steps = len(res.history) and cfg.student.epochs * -(
+        -len(train_set) // cfg.student.batch_size
+    )
+    row = {
+        "label": args.label,
+        "n_train": len(train_set),
+        "epochs": len(res.history),
+        "steps": steps,
+        "selected": res.best_epoch,
+        "dev L_pose": f"{dev['pose']:.5f}",
+        "train L_pose": f"{probe['pose']:.5f}",
+        "gap": f"{dev['pose'] - probe['pose']:.5f}",
+        "dev L_distil / var": f"{dev['distil'] / var:.3f}",
+        "dev speed": f"{amp[:, 0].mean() / ref[:, 0].mean():.3f}",
+        "dev spread": f"{amp[:, 1].mean() / ref[:, 1].mean():.3f}",
+        "dev DurACC %": f"{100 * dev['duracc']:.1f}",
+        "s/epoch": f"{seconds / max(len(res.history), 1):.1f}",
+        "overrides": " ".join(args.set),
+    }
+    print(" | ".join(f"{k} {v}" for k, v in row.items()))
+    curve = " ".join(
+        f"{h['epoch']}:{h['dev_pose']:.4f}/{h['dev_distil'] / var:.2f}"
+        for h in res.history
+    )
+    print(f"dev L_pose / L_distil-fraction per epoch: {curve}")
+    if args.out:
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = not path.exists()
+        with path.open("a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
