@@ -44,6 +44,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import statistics
 import sys
@@ -96,6 +97,8 @@ class CheckReport:
     mismatches: list[Mismatch]
     skipped: list[str]  # reference tables without a standard-error file
     no_spread: list[str] = field(default_factory=list)  # ... without a spread file
+    # claims.csv of both sides: (claims compared, [(claim, committed, new verdict)])
+    verdicts: tuple[int, list[tuple[str, str, str]]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +119,17 @@ class CheckReport:
             lines.append(
                 f"not compared (no standard errors): {', '.join(self.skipped)}"
             )
+        if self.verdicts is not None:
+            n, changed = self.verdicts
+            lines.append(
+                f"claim verdicts: {n - len(changed)} of {n} as committed"
+                + (
+                    " (reported, not checked: a verdict near its boundary may flip)"
+                    if changed
+                    else ""
+                )
+            )
+            lines += [f"  ~ {c}: {a} -> {b}" for c, a, b in changed]
         if self.ok:
             lines.append("all within tolerance")
         else:
@@ -273,7 +287,34 @@ def compare_results(
         tol = max(z * math.sqrt(2.0) * noise, EXACT)
         if abs(n - r) > tol:
             mismatches.append(Mismatch(name, system, column, r, n, tol))
-    return CheckReport(names, len(cells), z, mismatches, skipped, no_spread)
+    verdicts = verdict_changes(run_dir, reference_dir)
+    return CheckReport(names, len(cells), z, mismatches, skipped, no_spread, verdicts)
+
+
+CLAIMS_FILE = "claims.csv"
+
+
+def _verdicts(path: Path) -> dict[str, str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {row["name"]: row["verdict"] for row in csv.DictReader(fh)}
+
+
+def verdict_changes(
+    run_dir: str | Path, reference_dir: str | Path
+) -> tuple[int, list[tuple[str, str, str]]] | None:
+    """How stable the claims are: the number of committed claims, and each one whose
+    verdict differs in the run (a claim missing from the run counts as changed to
+    "missing"). None when either side has no ``claims.csv``."""
+    ref, new = Path(reference_dir) / CLAIMS_FILE, Path(run_dir) / CLAIMS_FILE
+    if not ref.exists() or not new.exists():
+        return None
+    committed, run = _verdicts(ref), _verdicts(new)
+    changed = [
+        (name, verdict, run.get(name, "missing"))
+        for name, verdict in committed.items()
+        if run.get(name, "missing") != verdict
+    ]
+    return len(committed), changed
 
 
 def check_results(

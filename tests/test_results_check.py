@@ -143,3 +143,26 @@ def test_spread_cli(reference, tmp_path):
     # a spread file is not itself a table to compare
     assert compare_results(reference, reference).tables == ["table1"]
     assert main(["spread", runs[0], "--out", str(reference)]) == 2  # needs 2 runs
+
+
+def _claims(folder, verdicts):
+    lines = ["name,effect,ci_low,ci_high,verdict,evidence"]
+    lines += [f'"{name}",1.0,0.5,1.5,{v},"x"' for name, v in verdicts.items()]
+    (folder / "claims.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_verdict_stability_is_reported_not_failed(reference, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("table1", "table1_se"):
+        (run / f"{name}.csv").write_text((reference / f"{name}.csv").read_text())
+    _claims(reference, {"KD beats no-KD, on FGD": "inconclusive", "a, b": "yes"})
+    _claims(run, {"KD beats no-KD, on FGD": "yes", "a, b": "yes"})
+    report = check_results(run, reference)
+    assert report.ok
+    assert report.verdicts == (2, [("KD beats no-KD, on FGD", "inconclusive", "yes")])
+    text = report.summary()
+    assert "claim verdicts: 1 of 2 as committed" in text
+    assert "KD beats no-KD, on FGD: inconclusive -> yes" in text
+    (run / "claims.csv").unlink()
+    assert compare_results(run, reference).verdicts is None
