@@ -402,3 +402,35 @@ def test_checkpoint_from_before_the_position_variants_still_resumes_and_loads(
             data,
             tmp_path / "old",
         )
+
+
+def test_cached_teacher_latents_train_the_same_student(tiny_bert_dir, data, tmp_path):
+    """student.cache_teacher computes LGM(y) once; the training it drives matches the
+    per-step teacher to float rounding."""
+    plain = _train(_cfg(tiny_bert_dir), data, tmp_path / "plain")
+    cached = _train(
+        _cfg(tiny_bert_dir, **{"student.cache_teacher": True}), data, tmp_path / "c"
+    )
+    for a, b in zip(plain.history, cached.history, strict=True):
+        for key in ("train_pose", "train_distil", "dev_pose", "dev_distil"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4), key
+    a, b = plain.model.state_dict(), cached.model.state_dict()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=1e-4, rtol=1e-4)
+
+
+def test_teacher_cache_pads_like_the_batch(data):
+    from nar_slp.data.dataset import make_loader
+
+    train_set, _ = data
+    cfg = get_config("smoke", **{"vae.latent_dim": 8, "vae.hidden": (16, 16)})
+    vae = _vae(cfg).eval()
+    cache = student_trainer.teacher_latents(vae, train_set, torch.device("cpu"))
+    batch = next(iter(make_loader(train_set, 4, shuffle=True, seed=3)))
+    z = cache.batch(batch)  # (B, T, Z)
+    b, t = batch.mask.shape
+    with torch.no_grad():
+        direct = vae.lgm(batch.poses.reshape(b, t, -1))
+    mask = batch.mask[..., None]
+    torch.testing.assert_close(z * mask, direct * mask, atol=1e-6, rtol=0)
+    assert (z[~batch.mask] == 0).all()

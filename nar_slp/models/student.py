@@ -380,6 +380,7 @@ def student_losses(
     max_frames: int,
     use_kd: bool = True,
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    z_pose: Tensor | None = None,
 ) -> StudentLosses:
     """Eq. 8-11 for one batch decoded with the true lengths.
 
@@ -393,6 +394,9 @@ def student_losses(
         max_frames: T_max for the length target T / T_max.
         use_kd: add L_distil to the total (False = "w/o KD"; it is still reported).
         weights: (pose, distil, length) weights; the paper uses equal weights.
+        z_pose: (B, T, Z) the teacher's latents of ``batch`` if already known (the
+            frozen LGM's output never changes, so a trainer may compute it once);
+            None -> ``vae.lgm(y)`` here.
 
     All frame terms average over real frames only (padding never enters a mean).
     """
@@ -407,8 +411,14 @@ def student_losses(
     y = poses.reshape(b, t, -1)  # (B, T, F)
     y_hat = vae.decode(out.z_lang)  # (B, T, F)
     pose = _masked_mse(y_hat, y, mask)
-    with torch.no_grad():
-        z_pose = vae.lgm(y)  # (B, T, Z)
+    if z_pose is None:
+        with torch.no_grad():
+            z_pose = vae.lgm(y)  # (B, T, Z)
+    elif z_pose.shape != out.z_lang.shape:
+        raise ValueError(
+            f"z_pose has shape {tuple(z_pose.shape)}; expected "
+            f"{tuple(out.z_lang.shape)} (B, T, Z)"
+        )
     distil = _masked_mse(out.z_lang, z_pose, mask)
     target = (lengths.float() / max_frames).clamp(0.0, 1.0).to(out.length_logit.device)
     # BCE on the logit == BCE(sigmoid(logit), target) of Eq. 10, without log(0).

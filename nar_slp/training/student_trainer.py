@@ -429,6 +429,11 @@ def train_student(
         if texts:
             encoder.precompute(texts)
 
+    teacher = (
+        teacher_latents(vae, train_set, device)
+        if to_train and scfg.cache_teacher
+        else None
+    )
     epoch_log = EpochLogger(log, scfg.epochs, log_every)
     total_steps = scfg.epochs * len(loader)
     for epoch in range(start_epoch, scfg.epochs):
@@ -456,6 +461,7 @@ def train_student(
                     cfg.data.max_frames,
                     scfg.use_kd,
                     scfg.loss_weights,
+                    z_pose=None if teacher is None else teacher.batch(batch),
                 )
             if not torch.isfinite(losses.total):
                 raise FloatingPointError(
@@ -529,6 +535,44 @@ def train_student(
         best_epoch=best,
         stopped_early=stopped_early,
     )
+
+
+class TeacherCache:
+    """The frozen teacher's latents LGM(y) of every sequence of a dataset, by name;
+    :meth:`batch` pads them like :func:`~nar_slp.data.dataset.collate` pads poses."""
+
+    def __init__(self, latents: dict[str, torch.Tensor]) -> None:
+        self.latents = latents
+
+    def batch(self, batch: Any) -> torch.Tensor:
+        """(B, T, Z) for ``batch`` (zeros after each length)."""
+        rows = [self.latents[name] for name in batch.names]
+        t = int(batch.mask.shape[1])
+        out = rows[0].new_zeros(len(rows), t, rows[0].shape[-1])  # (B, T, Z)
+        for b, z in enumerate(rows):
+            out[b, : z.shape[0]] = z
+        return out
+
+
+@torch.no_grad()
+def teacher_latents(
+    vae: nn.Module, dataset: Any, device: torch.device, batch_size: int = 64
+) -> TeacherCache:
+    """LGM(y) of every sequence of ``dataset`` (the frozen VAE in eval mode)."""
+    latents: dict[str, torch.Tensor] = {}
+    loader = _make_loader(dataset, batch_size, shuffle=False, seed=0)
+    for batch in loader:
+        batch = batch.to(device)
+        b, t = batch.mask.shape
+        z = vae.lgm(batch.poses.reshape(b, t, -1))  # (B, T, Z)
+        for i, name in enumerate(batch.names):
+            latents[name] = z[i, : int(batch.lengths[i])].clone()
+    if len(latents) != len(dataset):
+        raise ValueError(
+            "teacher_latents: sequence names are not unique; the teacher cache "
+            "needs one name per sequence (student.cache_teacher=False avoids it)"
+        )
+    return TeacherCache(latents)
 
 
 def _param_groups(
