@@ -84,13 +84,16 @@ def main(argv: list[str] | None = None) -> int:
             la = (a.get(index) or "").splitlines()
             lb = (b.get(index) or "").splitlines()
             first = next(
-                (i for i in range(max(len(la), len(lb)))
-                 if (la[i:i + 1] or [""]) != (lb[i:i + 1] or [""])),
+                (
+                    i
+                    for i in range(max(len(la), len(lb)))
+                    if (la[i : i + 1] or [""]) != (lb[i : i + 1] or [""])
+                ),
                 0,
             )
             print(f"{theirs.stem} code cell {index}:")
-            print(f"  committed: {(la[first:first + 1] or [''])[0][:150]}")
-            print(f"  other:     {(lb[first:first + 1] or [''])[0][:150]}")
+            print(f"  committed: {(la[first : first + 1] or [''])[0][:150]}")
+            print(f"  other:     {(lb[first : first + 1] or [''])[0][:150]}")
     print(f"{n_diff} of {n_cells} compared cells differ")
     return 0
 

@@ -52,7 +52,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nar_slp.evaluation.tables import ResultsTable
+from nar_slp.evaluation.results_table import ResultsTable
 
 SE_SUFFIX = "_se"
 SPREAD_SUFFIX = "_spread"

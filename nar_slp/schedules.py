@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 SCHEDULES = ("constant", "warmup_cosine")
 
 
@@ -31,3 +33,13 @@ def lr_factor(schedule: str, step: int, total_steps: int, warmup: float) -> floa
     if schedule == "warmup_cosine":
         return warmup_cosine_factor(step, total_steps, warmup)
     raise ValueError(f"unknown schedule {schedule!r}; valid: {', '.join(SCHEDULES)}")
+
+
+def warmup_cosine(
+    opt: torch.optim.Optimizer, total_steps: int, warmup: float = 0.1
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """:func:`warmup_cosine_factor` as a ``LambdaLR`` (the TAE and back-translation
+    trainers step it once per batch)."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: warmup_cosine_factor(step, total_steps, warmup)
+    )

@@ -33,8 +33,8 @@ import torch
 
 from nar_slp.checkpoints import check_compatible, checkpoint_exists, load_checkpoint
 from nar_slp.config import Config, config_from_dict, get_config
-from nar_slp.evaluation.tables import OURS_KD, OURS_NO_BERT, OURS_NO_KD
 from nar_slp.models.student import TextToLatentStudent, build_student
+from nar_slp.systems import OURS_KD, OURS_NO_BERT, OURS_NO_KD
 from nar_slp.utils import pick_device
 
 BEST = "best"  # sub-folder of a student checkpoint holding the dev-selected epoch

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from nar_slp.checkpoints import load_checkpoint
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
@@ -26,7 +27,6 @@ from nar_slp.evaluation.back_translation import (
 )
 from nar_slp.evaluation.back_translation.data import pad_ids, pad_poses
 from nar_slp.evaluation.tae import normalise_flat
-from nar_slp.training.checkpoint import load_checkpoint
 
 TEXTS = ["sun in the north", "rain in the south", "cold wind today", "warm sun today"]
 GLOSSES = ["SUN NORTH", "RAIN SOUTH", "COLD WIND TODAY", "WARM SUN TODAY"]

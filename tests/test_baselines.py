@@ -325,7 +325,7 @@ def test_ft_unfreezes_only_the_pose_decoder():
 
 
 def test_train_nslpg_ft_changes_only_decoder_weights(tmp_path):
-    from nar_slp.training.checkpoint import save_checkpoint
+    from nar_slp.checkpoints import save_checkpoint
 
     vae = _vae()
     save_checkpoint(

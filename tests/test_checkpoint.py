@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from nar_slp.training import checkpoint as ckpt_mod
-from nar_slp.training.checkpoint import (
+import nar_slp.checkpoints as ckpt_mod
+from nar_slp.checkpoints import (
     CheckpointError,
     check_compatible,
     flatten_optimizer_state,

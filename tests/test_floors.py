@@ -6,16 +6,12 @@ import torch
 
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
-from nar_slp.evaluation.harness import paper_claims, pgm_reconstruction
+from nar_slp.evaluation.claims import paper_claims
+from nar_slp.evaluation.harness import pgm_reconstruction
 from nar_slp.evaluation.metrics import motion_amplitude
-from nar_slp.evaluation.tables import (
-    GT,
-    PGM_FLOOR,
-    RANDOM,
-    build_motion_table,
-    build_table1,
-)
+from nar_slp.evaluation.tables import build_motion_table, build_table1
 from nar_slp.models.pose_vae import PoseVAE
+from nar_slp.systems import GT, PGM_FLOOR, RANDOM
 
 
 def _walk(t, seed):

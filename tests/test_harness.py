@@ -11,7 +11,7 @@ from nar_slp.evaluation.harness import (
     read_outputs,
     write_outputs,
 )
-from nar_slp.evaluation.tables import (
+from nar_slp.systems import (
     GT,
     MEAN,
     OURS_KD,

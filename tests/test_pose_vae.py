@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from nar_slp.checkpoints import load_checkpoint
 from nar_slp.config import get_config
 from nar_slp.models.pose_vae import (
     PoseVAE,
@@ -18,7 +19,6 @@ from nar_slp.models.pose_vae import (
     vae_loss,
 )
 from nar_slp.skeleton import FRAME_SIZE, GROUPS, NUM_COORDS, NUM_JOINTS
-from nar_slp.training.checkpoint import load_checkpoint
 from nar_slp.training.vae_trainer import (
     load_vae,
     mean_pose_error,

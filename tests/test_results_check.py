@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from nar_slp.evaluation.tables import ResultsTable
+from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.results_check import (
     ResultsMismatchError,
     bonferroni_z,

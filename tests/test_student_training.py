@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from nar_slp.checkpoints import load_checkpoint
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.normaliser import Normaliser
@@ -14,12 +15,11 @@ from nar_slp.data.pt_format import SignSequence
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.student import build_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
+from nar_slp.students import load_student
 from nar_slp.training import student_trainer
-from nar_slp.training.checkpoint import load_checkpoint
 from nar_slp.training.student_trainer import (
     best_epoch,
     evaluate_student,
-    load_student,
     train_student,
 )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from nar_slp.config import Config
+from nar_slp.data.corpus import generate_corpus
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SPLITS, SignSequence, read_split
 from nar_slp.paths import require
@@ -41,8 +42,6 @@ def prepare_data(cfg: Config, run: Path, data_dir: str | Path | None = None) -> 
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     if data_dir is None:
-        from nar_slp.data.corpus import generate_corpus
-
         folder = run / "data"
         generate_corpus(cfg.corpus, folder)
         source = "bundled"

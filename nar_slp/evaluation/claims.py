@@ -37,6 +37,19 @@ from typing import Any
 
 import numpy as np
 
+from nar_slp.evaluation.results_table import md_cell
+from nar_slp.systems import (
+    BASELINE_ROWS,
+    GT,
+    MEAN,
+    OURS_KD,
+    OURS_NO_BERT,
+    OURS_NO_KD,
+    PGM_FLOOR,
+    RANDOM,
+    REAL_FLOOR,
+)
+
 Z95 = 1.959964
 
 VERDICTS = ("yes", "inconclusive", "no", "not tested")
@@ -177,8 +190,6 @@ def compare(
 
 
 def claims_markdown(claims: Sequence[Claim]) -> str:
-    from nar_slp.evaluation.tables import _md
-
     lines = [
         "| Claim | Effect [95 % interval] | Verdict | Evidence |",
         "|:---|---:|:---|:---|",
@@ -189,7 +200,9 @@ def claims_markdown(claims: Sequence[Claim]) -> str:
             if c.effect is None or c.ci is None
             else f"{_fmt(c.effect)} [{_fmt(c.ci[0])}, {_fmt(c.ci[1])}]"
         )
-        lines.append(f"| {_md(c.name)} | {eff} | {c.verdict} | {_md(c.evidence)} |")
+        lines.append(
+            f"| {md_cell(c.name)} | {eff} | {c.verdict} | {md_cell(c.evidence)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -323,17 +336,6 @@ def paper_claims(
     ``"seed_values"`` (per-seed values of each metric); ``"intervals"`` /
     ``"prefixes"`` hold the per-bin FGD dicts of :mod:`nar_slp.evaluation.fgd_bins`.
     """
-    from nar_slp.evaluation.tables import (
-        BASELINE_ROWS,
-        GT,
-        MEAN,
-        OURS_KD,
-        OURS_NO_BERT,
-        OURS_NO_KD,
-        PGM_FLOOR,
-        RANDOM,
-        REAL_FLOOR,
-    )
 
     def val(system: str, key: str) -> float | None:
         e = _entry(results, system, split)

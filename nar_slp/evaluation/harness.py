@@ -35,7 +35,6 @@ from nar_slp.evaluation.back_translation import (
     bleu_bootstrap,
     rouge_l_per_sentence,
 )
-from nar_slp.evaluation.claims import paper_claims  # noqa: F401  (re-exported)
 from nar_slp.evaluation.fgd import fgd_report
 from nar_slp.evaluation.fgd_bins import (
     DEFAULT_INTERVALS,
@@ -45,7 +44,11 @@ from nar_slp.evaluation.fgd_bins import (
     fgd_by_prefix,
 )
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
-from nar_slp.evaluation.tables import (
+from nar_slp.evaluation.tables import TABLE2_PREFIXES
+from nar_slp.inference import generate
+from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
+from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
+from nar_slp.systems import (
     BASELINE_SYSTEMS,
     GT,
     MEAN,
@@ -53,9 +56,7 @@ from nar_slp.evaluation.tables import (
     PGM_FLOOR,
     RANDOM,
     REAL_FLOOR,
-    TABLE2_PREFIXES,
 )
-from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
 
 # Outputs of the baselines of chapter 04 (<run>/outputs/<key>/), main and oracle rows.
 BASELINE_OUTPUTS: dict[str, str] = {**BASELINE_SYSTEMS, **ORACLE_SYSTEMS}
@@ -150,9 +151,6 @@ def generate_systems(
 
     Generated outputs are written under ``<run>/outputs/`` in PT format.
     """
-    from nar_slp.inference import generate
-    from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
-
     mean, rand = MeanPoseBaseline(train), RandomBaseline(train, seed=seed)
     outputs: dict[str, dict[str, SystemOutput]] = {
         GT: {},

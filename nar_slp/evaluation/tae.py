@@ -319,29 +319,3 @@ def load_tae(directory: str | Path, device: str | torch.device = "cpu") -> TAE:
         state["standardiser.keep"] = torch.ones_like(state["standardiser.mean"])
     tae.load_state_dict(state)
     return tae.to(device).eval()
-
-
-# ------------------------------------------------------------ training (re-exported)
-
-_TRAINING_NAMES = frozenset(
-    {
-        "SHORT_CROP_PROB",
-        "TAETrainingReport",
-        "evaluation_segments",
-        "reconstruction_bce",
-        "static_pose_bce",
-        "target_entropy",
-        "train_tae",
-        "warmup_cosine",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    # Training moved to tae_training, which imports this module; a lazy re-export
-    # keeps ``from nar_slp.evaluation.tae import train_tae`` working without a cycle.
-    if name in _TRAINING_NAMES:
-        from nar_slp.evaluation import tae_training
-
-        return getattr(tae_training, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

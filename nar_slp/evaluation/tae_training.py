@@ -40,7 +40,7 @@ from nar_slp.evaluation.tae import (
     pad_batch,
     windows,
 )
-from nar_slp.schedules import warmup_cosine_factor
+from nar_slp.schedules import warmup_cosine
 from nar_slp.utils import EpochLogger
 
 SHORT_CROP_PROB = 0.25  # share of training windows cropped to a random shorter length
@@ -81,15 +81,6 @@ def _epoch_plan(
                 length = short
             plan.append((seq, a, length))
     return [plan[j] for j in rng.permutation(len(plan))]
-
-
-def warmup_cosine(
-    opt: torch.optim.Optimizer, total_steps: int, warmup: float = 0.1
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """:func:`~nar_slp.training.schedules.warmup_cosine_factor` as a ``LambdaLR``."""
-    return torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: warmup_cosine_factor(step, total_steps, warmup)
-    )
 
 
 @torch.no_grad()

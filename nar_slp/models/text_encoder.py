@@ -67,7 +67,7 @@ from torch import Tensor, nn
 from nar_slp.config import OFFLINE_TEXT_ENCODER, StudentConfig
 from nar_slp.models.layers import encoder_stack, sinusoidal_positions
 
-__all__ = [  # sinusoidal_positions is re-exported for older imports
+__all__ = [
     "SCRATCH",
     "SCRATCH_SMALL",
     "EncoderOutput",
@@ -80,7 +80,6 @@ __all__ = [  # sinusoidal_positions is re-exported for older imports
     "load_tokenizer",
     "masked_mean",
     "offline_model_path",
-    "sinusoidal_positions",
 ]
 
 SCRATCH = "scratch"  # w/o BERT: the pretrained architecture, random weights

@@ -27,22 +27,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from nar_slp.config import Config, VAEConfig
-from nar_slp.data.dataset import PoseBatch, PoseTextDataset, make_loader
-from nar_slp.evaluation.tables import (  # noqa: F401  (re-exported)
-    BASELINE_SYSTEMS,
-    ORACLE_SUFFIX,
-    ORACLE_SYSTEMS,
-)
-from nar_slp.models.nslp_g import NSLPG, NSLPGLoss
-from nar_slp.models.pose_vae import PoseVAE
-from nar_slp.models.progressive_transformer import ProgressiveTransformer
-from nar_slp.models.word_encoder import WordVocab
-from nar_slp.training.checkpoint import (
+from nar_slp.checkpoints import (
     checkpoint_exists,
     load_checkpoint,
     save_checkpoint,
 )
+from nar_slp.config import Config, VAEConfig, get_config
+from nar_slp.data.dataset import PoseBatch, PoseTextDataset, make_loader
+from nar_slp.models.nslp_g import NSLPG, NSLPGLoss
+from nar_slp.models.pose_vae import PoseVAE
+from nar_slp.models.progressive_transformer import ProgressiveTransformer
+from nar_slp.models.word_encoder import WordVocab
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.utils import seed_everything
 
@@ -222,8 +217,6 @@ def load_pt(directory: str | Path, device: str = "cpu") -> ProgressiveTransforme
     c = ckpt.config
     if c.get("kind") != "pt":
         raise ValueError(f"{directory} is not a Progressive Transformers checkpoint")
-    from nar_slp.config import get_config
-
     cfg = get_config(
         "default",
         **{f"baseline.{k}": v for k, v in c["baseline"].items()},
@@ -446,8 +439,6 @@ def load_nslpg(directory: str | Path, device: str = "cpu") -> NSLPG:
     c = ckpt.config
     if c.get("kind") != "nslpg":
         raise ValueError(f"{directory} is not an NSLP-G checkpoint")
-    from nar_slp.config import get_config
-
     cfg = get_config(
         "default",
         **{f"baseline.{k}": v for k, v in c["baseline"].items()},
@@ -492,8 +483,6 @@ def generate_nslpg(
 
 
 __all__ = [
-    "BASELINE_SYSTEMS",
-    "ORACLE_SYSTEMS",
     "generate_nslpg",
     "generate_pt",
     "load_nslpg",

@@ -56,18 +56,18 @@ from nar_slp.checkpoints import (
     save_checkpoint,
 )
 from nar_slp.config import Config
+from nar_slp.data.dataset import make_loader
 from nar_slp.evaluation.metrics import duracc_hits
-from nar_slp.evaluation.tables import ResultsTable
+from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.schedules import SCHEDULES, lr_factor
-from nar_slp.students import (  # noqa: F401  (load_student, ARCH_KEYS re-exported)
+from nar_slp.students import (
     ARCH_BEFORE,
     ARCH_KEYS,
     BEST,
     check_student_extra,
-    load_student,
 )
 from nar_slp.utils import (
     EpochLogger,
@@ -313,8 +313,6 @@ def student_dev_report(
 
 
 def _make_loader(dataset: Any, batch_size: int, shuffle: bool, seed: int) -> Any:
-    from nar_slp.data.dataset import make_loader
-
     return make_loader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 

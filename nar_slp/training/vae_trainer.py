@@ -20,16 +20,16 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from nar_slp.config import Config, VAEConfig
-from nar_slp.models.pose_vae import RECON_LOSSES, PoseVAE, freeze, vae_loss
-from nar_slp.skeleton import GROUPS
-from nar_slp.training.checkpoint import (
+from nar_slp.checkpoints import (
     atomic_write_json,
     check_compatible,
     checkpoint_exists,
     load_checkpoint,
     save_checkpoint,
 )
+from nar_slp.config import Config, VAEConfig
+from nar_slp.models.pose_vae import RECON_LOSSES, PoseVAE, freeze, vae_loss
+from nar_slp.skeleton import GROUPS
 from nar_slp.utils import EpochLogger, pick_device, quiet_progress, seed_everything
 
 HISTORY_FILE = "history.json"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
+from nar_slp.inference import generate
 from nar_slp.visualisation.draw import FrameView, _hold, auto_limits, strip
 
 
@@ -62,7 +63,6 @@ def explore(
         test_lookup: ``{text: gt poses (T, J, K)}`` or a list of ``SignSequence``;
             the ground truth is returned when ``text`` is one of them.
     """
-    from nar_slp.inference import generate
 
     text = text.strip()
     if not text:

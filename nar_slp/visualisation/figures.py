@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nar_slp.data.pt_format import read_split
-from nar_slp.evaluation.tables import GT, NSLPG_ROWS, OURS_KD, OURS_NO_KD, PT_FPGN
+from nar_slp.systems import GT, NSLPG_ROWS, OURS_KD, OURS_NO_KD, PT_FPGN
 
 # Fig. 3's systems: output key -> panel title, in the order the panels are drawn.
 # The titles are the table rows (nar_slp.evaluation.tables), so a student generated

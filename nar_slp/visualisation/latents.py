@@ -8,6 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from nar_slp.data.corpus.lexicon import LEXICON
+from nar_slp.data.corpus.motion import realise
+from nar_slp.data.corpus.signer import make_signers
+
 DEFAULT_GLOSSES = ("MONDAY", "RAIN", "SNOW", "SUN", "WIND", "NORTH", "COLD", "STORM")
 
 
@@ -20,9 +24,6 @@ def isolated_sign_frames(
     middle half of its frames is kept so that the shared rest pose does not dominate.
     Returns poses (N, J, K) in PT coordinates and the gloss index of each frame (N,).
     """
-    from nar_slp.data.corpus.lexicon import LEXICON
-    from nar_slp.data.corpus.motion import realise
-    from nar_slp.data.corpus.signer import make_signers
 
     unknown = [g for g in glosses if g not in LEXICON]
     if unknown:

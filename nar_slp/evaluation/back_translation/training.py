@@ -38,8 +38,8 @@ from nar_slp.evaluation.back_translation.data import (
 from nar_slp.evaluation.back_translation.decoding import translate_ids
 from nar_slp.evaluation.back_translation.model import SLTModel
 from nar_slp.evaluation.tae import load_evaluator_checkpoint, normalise_flat
-from nar_slp.evaluation.tae_training import warmup_cosine
 from nar_slp.evaluation.text_metrics import bleu_scores
+from nar_slp.schedules import warmup_cosine
 from nar_slp.utils import EpochLogger
 
 SLT_KIND = "slt"
