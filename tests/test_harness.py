@@ -5,9 +5,9 @@ import math
 import numpy as np
 
 from nar_slp.data.pt_format import SignSequence
+from nar_slp.evaluation.claims import paper_claims
 from nar_slp.evaluation.harness import (
     SystemOutput,
-    paper_claims,
     read_outputs,
     write_outputs,
 )
