@@ -1,0 +1,122 @@
+"""The ``nar-slp`` command line: every subcommand on the smoke preset, and its errors
+(one line, exit code 2, nothing written)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nar_slp.cli import main
+from nar_slp.data.pose_io import read_pose
+from nar_slp.data.pt_format import read_split
+
+
+def _err_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.mark.parametrize("command", ["data", "train", "generate", "evaluate"])
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "--run-dir" in capsys.readouterr().out
+
+
+def test_unknown_config_key_is_one_line_and_writes_nothing(tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(
+        ["data", "--preset", "smoke", "--run-dir", str(run), "--set", "student.epoch=3"]
+    )
+    assert code == 2
+    line = _err_line(capsys)
+    assert "unknown config key 'student.epoch'" in line and "student.epochs" in line
+    assert not run.exists()
+    assert (
+        main(["data", "--preset", "smoke", "--run-dir", str(run), "--set", "epochs"])
+        == 2
+    )
+    assert "expected section.field=value" in _err_line(capsys)
+
+
+def test_wrong_type_and_missing_inputs(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "vae", "--preset", "smoke", "--run-dir", str(run)]) == 2
+    assert "nar-slp data" in _err_line(capsys)
+    assert (
+        main(
+            [
+                "data",
+                "--preset",
+                "smoke",
+                "--run-dir",
+                str(run),
+                "--data-dir",
+                str(tmp_path / "nowhere"),
+            ]
+        )
+        == 2
+    )
+    assert "--data-dir" in _err_line(capsys)
+    assert not run.exists()
+    assert main(["evaluate", "--preset", "smoke", "--run-dir", str(run)]) == 2
+    assert "05_evaluation" in _err_line(capsys)
+    assert main(["generate", "--run-dir", str(run), "--out", "x.pose"]) == 2
+    assert "no sentence given" in _err_line(capsys)
+    assert main(["generate", "rain", "--run-dir", str(run), "--out", "x.txt"]) == 2
+    assert "valid: .pose, .gif, .mp4, .skels" in _err_line(capsys)
+    assert (
+        main(
+            [
+                "generate",
+                "rain",
+                "--run-dir",
+                str(run),
+                "--out",
+                "x.pose",
+                "--system",
+                "teacher",
+            ]
+        )
+        == 2
+    )
+    assert "valid systems are kd, no_kd, no_bert" in _err_line(capsys)
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "everything"])
+    assert exit_.value.code == 2  # argparse: invalid choice
+
+
+def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
+    run = str(tmp_path / "run")
+    smoke = ["--preset", "smoke", "--run-dir", run]
+    assert main(["data", *smoke]) == 0
+    assert "normaliser" in capsys.readouterr().out
+    assert main(["train", "student", *smoke]) == 2  # no VAE yet
+    assert "nar-slp train vae --recon-loss bce" in _err_line(capsys)
+    assert main(["train", "vae", *smoke, "--set", "vae.epochs=1"]) == 0
+    assert main(["train", "student", *smoke, "--set", "student.epochs=1"]) == 0
+    out = capsys.readouterr().out
+    assert "kd seed 0" in out and "1 epochs" in out
+    # resume: one more epoch on top of the first
+    assert main(["train", "student", *smoke, "--set", "student.epochs=2"]) == 0
+    assert "2 epochs" in capsys.readouterr().out
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("rain in the north\n\nsunny tomorrow\n")
+    skels = tmp_path / "gen" / "signs.skels"
+    assert main(["generate", "--input", str(texts), *smoke, "--out", str(skels)]) == 0
+    seqs = read_split(skels.parent, "signs")
+    assert [s.text for s in seqs] == ["rain in the north", "sunny tomorrow"]
+    assert all(s.poses.shape[1:] == (50, 3) for s in seqs)
+    capsys.readouterr()
+    pose = tmp_path / "one.pose"
+    assert main(["generate", "rain in the north", *smoke, "--out", str(pose)]) == 0
+    frames = int(capsys.readouterr().out.split(": ")[1].split()[0])
+    assert read_pose(pose).poses.shape == (frames, 50, 3)
+    assert frames == len(seqs[0].poses)  # the same sentence, the same model
+
+    (tmp_path / "run" / "results").mkdir()
+    (tmp_path / "run" / "results" / "table1.md").write_text("| system | FGD |\n")
+    assert main(["evaluate", *smoke]) == 0
+    assert capsys.readouterr().out == "| system | FGD |\n"
