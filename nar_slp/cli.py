@@ -11,6 +11,11 @@ and the other way round::
     nar-slp generate "a sentence" ... [--input FILE | --input -] --run-dir runs/x \\
                      [--system kd] [--seed 0] --out x.pose|x.gif|x.mp4|x.skels
     nar-slp evaluate --run-dir runs/x        (prints that run's Table 1)
+    nar-slp export   --run-dir runs/x --out bundle/ [--system kd] [--seed 0]
+
+``generate --model bundle/`` signs with an exported bundle instead of a run; without
+``--model`` and without a trained student in the run, it uses the bundle shipped in
+the repository (:data:`SHIPPED_BUNDLE`, the committed default run's main student).
 
 Training resumes from the last checkpoint in the run folder (``student``, ``vae``) or
 reuses a finished one (``pt``, ``nslpg``, ``tae``, ``slt``; ``--retrain`` starts over).
@@ -27,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nar_slp.bundle import BundleError, export_bundle, load_bundle
 from nar_slp.config import PRESETS, Config, get_config
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.normaliser import Normaliser
@@ -41,7 +47,7 @@ from nar_slp.data.run_data import (
 from nar_slp.evaluation.back_translation import train_slt
 from nar_slp.evaluation.tae_training import train_tae
 from nar_slp.inference import generate
-from nar_slp.paths import results_dir, run_dir
+from nar_slp.paths import repo_root, results_dir, run_dir
 from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir, variant_config
 from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.training.student_trainer import train_student
@@ -49,6 +55,7 @@ from nar_slp.training.vae_trainer import load_vae, train_vae
 from nar_slp.visualisation.animate import animate, save_animation
 
 TRAINABLE = ("vae", "student", "pt", "nslpg", "tae", "slt")
+SHIPPED_BUNDLE = repo_root() / "bundles" / "default-kd"
 OUTPUT_KINDS = (".pose", ".gif", ".mp4", ".skels")
 
 
@@ -256,18 +263,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     texts = read_texts(args)
     out = Path(args.out)
     paths = output_paths(out, len(texts))
-    key = _variant(args)
-    run = _run(args)
-    folder = student_dir(run, key, args.seed)
-    _need(
-        folder / "config.json",
-        f"train it first: nar-slp train student "
-        f"--system {key} --seed {args.seed} --run-dir {run}",
-    )
-    _need(run / "vae" / "config.json", "the run has no VAE (nar-slp train vae)")
-    model = load_student(folder, args.device if args.device != "auto" else "cpu")
-    vae = load_vae(run / "vae")
-    normaliser = Normaliser.load(_need(run / "normaliser.json", "nar-slp data"))
+    model, vae, normaliser, source = signer_of(args)
+    print(f"model: {source}")
     gen = generate(model, vae, normaliser, texts)
     suffix = out.suffix.lower()
     if suffix == ".skels":
@@ -286,6 +283,53 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"{path}: {n} frames  {text[:60]!r}")
     if suffix == ".skels":
         print(f"{len(texts)} sequences in {out} (PT format, split {out.stem!r})")
+    return 0
+
+
+def signer_of(args: argparse.Namespace) -> tuple[Any, Any, Normaliser, str]:
+    """(student, VAE, normaliser, description) for ``generate``: ``--model``'s bundle,
+    else the run's trained student, else the shipped bundle."""
+    device = args.device if args.device != "auto" else "cpu"
+    bundle_path = Path(args.model) if args.model else None
+    if bundle_path is None:
+        key = _variant(args)
+        run = _run(args)
+        folder = student_dir(run, key, args.seed)
+        if (folder / "config.json").exists():
+            _need(run / "vae" / "config.json", "the run has no VAE (nar-slp train vae)")
+            normaliser = Normaliser.load(
+                _need(run / "normaliser.json", "run `nar-slp data` first")
+            )
+            model = load_student(folder, device)
+            return model, load_vae(run / "vae"), normaliser, str(folder)
+        if not (SHIPPED_BUNDLE / "manifest.json").exists():
+            raise UsageError(
+                f"{folder} holds no trained student and no bundle ships with this "
+                f"checkout: train one (nar-slp train student --system {key} "
+                f"--seed {args.seed} --run-dir {run}) or pass --model"
+            )
+        bundle_path = SHIPPED_BUNDLE
+    try:
+        bundle = load_bundle(bundle_path, device)
+    except BundleError as err:
+        raise UsageError(str(err)) from err
+    return bundle.model, bundle.vae, bundle.normaliser, f"bundle {bundle_path}"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    key = _variant(args)
+    run = _run(args)
+    folder = student_dir(run, key, args.seed)
+    _need(
+        folder / "config.json",
+        f"train it first: nar-slp train student "
+        f"--system {key} --seed {args.seed} --run-dir {run}",
+    )
+    _need(run / "vae" / "config.json", "the run has no VAE (nar-slp train vae)")
+    _need(run / "normaliser.json", "run `nar-slp data` first")
+    out = export_bundle(run, args.out, key, args.seed)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    print(f"bundle of {key} seed {args.seed} in {out} ({size / 1e6:.1f} MB)")
     return 0
 
 
@@ -348,8 +392,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system", default="kd")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="x.pose | x.gif | x.mp4 | x.skels")
+    p.add_argument("--model", default=None, help="an exported bundle folder")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("export", help="write a self-contained bundle of a student")
+    common(p)
+    p.add_argument("--out", required=True, help="the bundle folder to write")
+    p.add_argument("--system", default="kd")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("evaluate", help="print a run's Table 1")
     common(p)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nar_slp.cli import main
@@ -16,7 +17,7 @@ def _err_line(capsys) -> str:
     return err[0]
 
 
-@pytest.mark.parametrize("command", ["data", "train", "generate", "evaluate"])
+@pytest.mark.parametrize("command", ["data", "train", "generate", "evaluate", "export"])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -112,9 +113,51 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     capsys.readouterr()
     pose = tmp_path / "one.pose"
     assert main(["generate", "rain in the north", *smoke, "--out", str(pose)]) == 0
-    frames = int(capsys.readouterr().out.split(": ")[1].split()[0])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"model: {tmp_path / 'run' / 'students' / 'kd' / 'seed0'}"
+    frames = int(lines[1].split(": ")[1].split()[0])
     assert read_pose(pose).poses.shape == (frames, 50, 3)
     assert frames == len(seqs[0].poses)  # the same sentence, the same model
+
+    # export -> a bundle that generates the same poses; a tampered bundle is refused
+    bundle = tmp_path / "bundle"
+    assert main(["export", *smoke, "--out", str(bundle)]) == 0
+    assert "bundle of kd seed 0" in capsys.readouterr().out
+    again = tmp_path / "again.skels"
+    assert (
+        main(
+            [
+                "generate",
+                "--input",
+                str(texts),
+                "--model",
+                str(bundle),
+                "--out",
+                str(again),
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith(f"model: bundle {bundle}")
+    for a, b in zip(seqs, read_split(tmp_path, "again"), strict=True):
+        np.testing.assert_array_equal(a.poses, b.poses)
+    weights = bundle / "student.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\0")
+    assert (
+        main(
+            [
+                "generate",
+                "rain",
+                "--model",
+                str(bundle),
+                "--out",
+                str(tmp_path / "x.pose"),
+            ]
+        )
+        == 2
+    )
+    assert "student.safetensors does not match its SHA-256" in _err_line(capsys)
+    assert not (tmp_path / "x.pose").exists()
 
     (tmp_path / "run" / "results").mkdir()
     (tmp_path / "run" / "results" / "table1.md").write_text("| system | FGD |\n")
