@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nar_slp.data.dataset import PoseTextDataset
+from nar_slp.data.dataset import PoseTextDataset, make_loader
 from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
 from nar_slp.evaluation.metrics import motion_amplitude
@@ -120,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         seconds = time.perf_counter() - t0
     model = res.model
-    from nar_slp.data.dataset import make_loader
 
     def losses(ds: PoseTextDataset) -> dict[str, float]:
         loader = make_loader(ds, batch_size=16, shuffle=False, seed=0)
@@ -136,9 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     gen = generate(model, vae, data.normaliser, inputs, 64, n_frames=true_len)
     amp = motion_amplitude(gen.poses)
     ref = motion_amplitude([s.poses for s in dev_seqs])
-    steps = len(res.history) and cfg.student.epochs * -(
-        -len(train_set) // cfg.student.batch_size
-    )
+    batches = -(-len(train_set) // cfg.student.batch_size)  # per epoch
+    steps = len(res.history) * batches
     row = {
         "label": args.label,
         "n_train": len(train_set),
