@@ -166,3 +166,24 @@ def test_verdict_stability_is_reported_not_failed(reference, tmp_path):
     assert "KD beats no-KD, on FGD: inconclusive -> yes" in text
     (run / "claims.csv").unlink()
     assert compare_results(run, reference).verdicts is None
+
+
+def test_the_mean_poses_back_translation_is_reported_not_compared(tmp_path):
+    ref, run = tmp_path / "ref", tmp_path / "run"
+    cols = ["test FGD", "test BLEU-1"]
+
+    def write(folder, name, rows):
+        table = ResultsTable(cols)
+        for system, vals in rows.items():
+            table.add_row(system, "Bounds", dict(zip(cols, vals, strict=True)))
+        folder.mkdir(parents=True, exist_ok=True)
+        table.to_csv(folder / f"{name}.csv")
+
+    write(ref, "table1", {"GT": (0.0, 48.5), "Mean": (606.0, 22.9)})
+    write(ref, "table1_se", {"GT": (0.0, 1.0), "Mean": (7.0, 0.7)})
+    write(run, "table1", {"GT": (0.0, 48.5), "Mean": (606.0, 8.4)})
+    report = check_results(run, ref)
+    assert report.ok and report.n_unstable == 1 and report.n_cells == 3
+    assert "1 back-translation cells of the Mean pose" in report.summary()
+    write(run, "table1", {"GT": (0.0, 48.5), "Mean": (900.0, 22.9)})
+    assert not compare_results(run, ref).ok  # Mean's FGD is still compared
