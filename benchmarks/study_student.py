@@ -21,7 +21,6 @@ the run's corpus. Dev is the first ``--n-dev`` sentences of the data's dev split
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
 from nar_slp.evaluation.metrics import motion_amplitude
 from nar_slp.inference import generate
+from nar_slp.reproduce import literal_value
 from nar_slp.students import variant_config
 from nar_slp.training.student_trainer import evaluate_student, train_student
 from nar_slp.training.vae_trainer import load_vae
@@ -56,13 +56,6 @@ COLUMNS = (
     "s/epoch",
     "overrides",
 )
-
-
-def _value(text: str) -> object:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def teacher_variance(vae: torch.nn.Module, dataset: PoseTextDataset) -> float:
@@ -105,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             ap.error(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key.strip()] = _value(value.strip())
+        overrides[key.strip()] = literal_value(value.strip())
     cfg = variant_config("default", "kd", seed=args.seed, **overrides)
     t_max = cfg.data.max_frames
     train_set = PoseTextDataset(train_seqs, data.normaliser, t_max)

@@ -26,7 +26,6 @@ is wrong and exit code 2, before anything is written.
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +47,7 @@ from nar_slp.evaluation.back_translation import train_slt
 from nar_slp.evaluation.tae_training import train_tae
 from nar_slp.inference import generate
 from nar_slp.paths import repo_root, results_dir, run_dir
+from nar_slp.reproduce import literal_value
 from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir, variant_config
 from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.training.student_trainer import train_student
@@ -63,15 +63,6 @@ class UsageError(Exception):
     """A bad argument, missing input or unknown key: one line, exit code 2."""
 
 
-def _value(text: str) -> Any:
-    """A ``--set`` value: a Python literal (``3``, ``0.1``, ``True``, ``(1, 2)``),
-    else the plain string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 def parse_sets(items: Sequence[str]) -> dict[str, Any]:
     """``["student.epochs=3", ...]`` -> ``{"student.epochs": 3, ...}``."""
     out: dict[str, Any] = {}
@@ -79,7 +70,7 @@ def parse_sets(items: Sequence[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--set {item!r}: expected section.field=value")
-        out[key.strip()] = _value(value.strip())
+        out[key.strip()] = literal_value(value.strip())
     return out
 
 
@@ -113,16 +104,11 @@ def cmd_data(args: argparse.Namespace) -> int:
         _need(Path(args.data_dir), "--data-dir must be a PT-format folder")
     run = _run(args)
     folder = prepare_data(cfg, run, args.data_dir)
-    data = load_run_data_or_fit(run)
-    sizes = ", ".join(f"{s} {len(v)}" for s, v in data.items())
+    _, splits, _ = read_run_splits(run)
+    fit_normaliser(run, splits)  # fitted on train, written to normaliser.json
+    sizes = ", ".join(f"{s} {len(v)}" for s, v in splits.items())
     print(f"data in {folder} ({sizes}); normaliser in {run / 'normaliser.json'}")
     return 0
-
-
-def load_run_data_or_fit(run: Path) -> dict[str, list[SignSequence]]:
-    _, splits, _ = read_run_splits(run)
-    fit_normaliser(run, splits)
-    return splits
 
 
 def _variant(args: argparse.Namespace) -> str:

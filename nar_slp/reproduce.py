@@ -35,16 +35,21 @@ def strip_volatile_metadata(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
+def literal_value(text: str) -> object:
+    """A Python literal (``3``, ``0.0``, ``True``, ``'x'``, ``(1, 2)``), else the
+    plain string; how every command line here reads a value."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
 def parse_param(text: str) -> tuple[str, object]:
-    """``NAME=VALUE`` -> (NAME, value): VALUE as a Python literal (``3``, ``0.0``,
-    ``True``, ``'x'``), else as the plain string."""
+    """``NAME=VALUE`` -> (NAME, value), the value read by :func:`literal_value`."""
     name, sep, value = text.partition("=")
     if not sep or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"--param {text!r}: expected NAME=VALUE")
-    try:
-        return name, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return name, value
+    return name, literal_value(value)
 
 
 def main(argv: list[str] | None = None) -> int:
