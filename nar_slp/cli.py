@@ -21,6 +21,12 @@ Training resumes from the last checkpoint in the run folder (``student``, ``vae`
 reuses a finished one (``pt``, ``nslpg``, ``tae``, ``slt``; ``--retrain`` starts over).
 Bad arguments, missing inputs and unknown config keys end with one line naming what
 is wrong and exit code 2, before anything is written.
+
+``train student`` also runs under ``torchrun`` (DistributedDataParallel, see
+:mod:`nar_slp.distributed`; README "Training at scale")::
+
+    torchrun --standalone --nproc_per_node 4 -m nar_slp.cli train student \
+        --preset paper --run-dir runs/x --device cuda
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from nar_slp.data.run_data import (
     prepare_data,
     read_run_splits,
 )
+from nar_slp.distributed import launched_world, leave_world
 from nar_slp.evaluation.back_translation import train_slt
 from nar_slp.evaluation.tae_training import train_tae
 from nar_slp.inference import generate
@@ -120,6 +127,12 @@ def _variant(args: argparse.Namespace) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    world = launched_world()
+    if world.distributed and args.what != "student":
+        raise UsageError(
+            f"only `train student` runs under torchrun (WORLD_SIZE={world.size}); "
+            f"train {args.what} in one process"
+        )
     run = _run(args)
     _need(run / "normaliser.json", f"run `nar-slp data --run-dir {run}` first")
     if args.what == "student":
@@ -166,7 +179,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             device=args.device,
             resume=not args.retrain,
         )
-        print(res.summary(f"{key} seed {cfg.seed} in {out}"))
+        if world.main:
+            print(res.summary(f"{key} seed {cfg.seed} in {out}"))
+        leave_world()
     elif args.what == "pt":
         for variant in ("base", "fpgn"):
             folder = run / "baselines" / f"pt_{variant}"
@@ -407,3 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _entry() -> None:  # the console script
     sys.exit(main())
+
+
+if __name__ == "__main__":  # python -m nar_slp.cli (what torchrun -m runs)
+    _entry()

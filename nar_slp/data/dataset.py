@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
+from nar_slp.distributed import ShardedBatchSampler, World
 
 
 @dataclass
@@ -262,16 +263,25 @@ def make_loader(
     seed: int = 0,
     drop_last: bool = False,
     pin_memory: bool = False,
+    world: World | None = None,
+    placeholder: bool = True,
 ) -> DataLoader:
     """A DataLoader over ``dataset`` with a :class:`LengthGroupedBatchSampler` and
     :func:`collate` (``num_workers=0``: the data already sits in memory).
 
     The sampler is ``loader.batch_sampler``; call its ``set_epoch(epoch)`` for an
     explicit epoch, otherwise each pass over the loader reshuffles by itself.
+
+    With a distributed ``world`` each rank iterates its share of every global batch
+    of ``batch_size`` (:class:`~nar_slp.distributed.ShardedBatchSampler`;
+    ``placeholder``: a rank without a share gets a stand-in sequence, as training
+    needs, or skips the batch, as evaluation needs).
     """
-    sampler = LengthGroupedBatchSampler(
+    sampler: Sampler[list[int]] = LengthGroupedBatchSampler(
         dataset.lengths, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last
     )
+    if world is not None and world.distributed:
+        sampler = ShardedBatchSampler(sampler, world, placeholder=placeholder)
     return DataLoader(
         dataset,
         batch_sampler=sampler,

@@ -57,6 +57,15 @@ from nar_slp.checkpoints import (
 )
 from nar_slp.config import Config
 from nar_slp.data.dataset import make_loader
+from nar_slp.distributed import (
+    World,
+    all_sum,
+    barrier,
+    init_world,
+    rank_device,
+    share_step,
+    wrap_ddp,
+)
 from nar_slp.evaluation.metrics import duracc_hits
 from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.models.pose_vae import freeze
@@ -221,11 +230,16 @@ def evaluate_student(
     cfg: Config,
     device: torch.device,
     input_kind: str = "text",
+    world: World | None = None,
 ) -> dict[str, float]:
     """Dev losses (true lengths) and DurACC (predicted lengths) over ``loader``.
 
-    Returns ``{"pose", "distil", "length", "duracc"}``: frame terms averaged over real
-    frames, the length BCE over sequences, DurACC = share of sequences whose predicted
+    Under ``torchrun`` (``world``) each rank evaluates its shard of the dev batches
+    and the sums are reduced over ranks, so every rank returns the whole split's
+    figures.
+
+    Returns ``{"pose", "distil", "length", "duracc"}``: frame terms averaged over
+    real frames, the length BCE over sequences, DurACC = share of sequences whose predicted
     length is less than ``cfg.eval.duracc_tolerance`` frames from the truth
     (:func:`~nar_slp.evaluation.metrics.duracc_hits`).
     """
@@ -240,6 +254,10 @@ def evaluate_student(
         )
         n_frames += row["frames"]
         n_seqs += len(row["true"])
+    if world is not None and world.distributed:
+        totals = all_sum([*sums.values(), n_frames, n_seqs, n_hit], world)
+        sums = dict(zip(sums, totals[:3], strict=True))
+        n_frames, n_seqs, n_hit = (int(v) for v in totals[3:])
     if n_seqs == 0:
         return {k: math.nan for k in ("pose", "distil", "length", "duracc")}
     return {
@@ -312,8 +330,17 @@ def student_dev_report(
     }
 
 
-def _make_loader(dataset: Any, batch_size: int, shuffle: bool, seed: int) -> Any:
-    return make_loader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed)
+def _make_loader(
+    dataset: Any, batch_size: int, shuffle: bool, seed: int, world: World | None = None
+) -> Any:
+    return make_loader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        world=world,
+        placeholder=shuffle,  # training steps are collective, evaluation is not
+    )
 
 
 def train_student(
@@ -353,6 +380,13 @@ def train_student(
         train_length, dev_pose, dev_distil, dev_length, dev_duracc, seconds}``, and
         whether ``student.patience`` stopped training early.
 
+    Under ``torchrun --nproc_per_node N`` the same call trains with
+    DistributedDataParallel (:mod:`nar_slp.distributed`): ``student.batch_size`` is
+    the global batch, each rank takes its share of every batch, only rank 0 logs
+    and writes checkpoints, dev metrics are reduced over ranks, and the result
+    matches one process's up to summation order; a run may resume with another
+    number of processes.
+
     Raises:
         ValueError: the checkpoint in ``out_dir`` was trained with another
             architecture, VAE or input kind.
@@ -367,6 +401,10 @@ def train_student(
             f"student.schedule={scfg.schedule!r}; valid: {', '.join(SCHEDULES)}"
         )
     device = pick_device(device)
+    world = init_world(device)
+    device = rank_device(device, world)
+    if not world.main:
+        log = lambda _line: None  # noqa: E731 (rank 0 alone reports)
     out_dir = Path(out_dir)
 
     vae = freeze(vae.to(device))  # the teacher LGM and the PGM stay fixed (§3.4)
@@ -400,15 +438,17 @@ def train_student(
         start_epoch = int(ckpt.extra.get("epoch", 0))
         history = list(ckpt.extra.get("history", []))
         log(f"student: resumed from {out_dir} after epoch {start_epoch}")
-    elif not resume:
+    elif not resume and world.main:
         shutil.rmtree(out_dir / BEST, ignore_errors=True)  # a fresh run's best only
+    barrier(world)  # nobody writes before every rank has read the checkpoint
 
-    loader = _make_loader(train_set, scfg.batch_size, True, cfg.seed)
+    loader = _make_loader(train_set, scfg.batch_size, True, cfg.seed, world)
     dev_loader = (
-        _make_loader(dev_set, scfg.batch_size, False, cfg.seed)
+        _make_loader(dev_set, scfg.batch_size, False, cfg.seed, world)
         if dev_set is not None and len(dev_set) > 0
         else None
     )
+    trained = wrap_ddp(model, device, world)  # the forward of the training steps
 
     weights = scfg.loss_weights
     stopped_early = _patience_ran_out(history, cfg)
@@ -439,19 +479,25 @@ def train_student(
             break
         started = time.perf_counter()
         seed_everything(cfg.seed + epoch)
+        if world.rank > 0:  # own dropout masks per rank; rank 0 keeps one process's
+            torch.manual_seed((cfg.seed + epoch) * 7919 + world.rank)
         _set_epoch(loader, epoch)
+        global_sizes = (
+            loader.batch_sampler.global_sizes(epoch) if world.distributed else []
+        )
         model.train()
         sums = {"total": 0.0, "pose": 0.0, "distil": 0.0, "length": 0.0}
         n_items = 0
         bar = quiet_progress(loader, desc=f"student {epoch + 1}/{scfg.epochs}")
-        for step, batch in enumerate(bar, start=epoch * len(loader)):
+        for i, batch in enumerate(bar):
+            step = epoch * len(loader) + i
             # The rate is a function of the global step alone, so resume is exact.
             factor = lr_factor(scfg.schedule, step, total_steps, scfg.warmup)
             for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base_lr * factor
             batch = batch.to(device)
             with autocast_context(device, scfg.mixed_precision):
-                out = model(_inputs(batch, input_kind), n_frames=batch.lengths)
+                out = trained(_inputs(batch, input_kind), n_frames=batch.lengths)
                 losses = student_losses(
                     out,
                     batch,
@@ -461,27 +507,41 @@ def train_student(
                     scfg.loss_weights,
                     z_pose=None if teacher is None else teacher.batch(batch),
                 )
-            if not torch.isfinite(losses.total):
+            b = len(batch.lengths)
+            objective = losses.total
+            real = not world.distributed or world.rank < global_sizes[i]
+            share = share_step(
+                int((batch.mask.bool() & out.frame_mask).sum()) if real else 0,
+                b if real else 0,
+                bool(torch.isfinite(losses.total)),
+                world,
+            )
+            if world.distributed:
+                objective = _share_objective(losses, share, scfg.use_kd, weights)
+            if not share.finite:
                 raise FloatingPointError(
                     f"student loss is {float(losses.total)} at epoch {epoch + 1}; "
                     "lower student.lr or use mixed_precision='no'"
                 )
             optimizer.zero_grad(set_to_none=True)
-            scaler.scale(losses.total).backward()
+            scaler.scale(objective).backward()
             if scfg.grad_clip > 0:
                 scaler.unscale_(optimizer)
                 torch.nn.utils.clip_grad_norm_(params, scfg.grad_clip)
             scaler.step(optimizer)
             scaler.update()
-            b = len(batch.lengths)
-            for key in sums:
-                sums[key] += float(getattr(losses, key).detach()) * b
-            n_items += b
+            # a placeholder share has weight 0 in share and adds nothing
+            n_global = global_sizes[i] if world.distributed else b
+            _accumulate(sums, losses, share, world, n_global, scfg.use_kd, weights)
+            n_items += b if real else 0
+        if world.distributed:
+            *totals, n_items = all_sum([*sums.values(), n_items], world)
+            sums = dict(zip(sums, totals, strict=True))
         row: dict[str, Any] = {"epoch": epoch + 1}
         for key in sums:
             row[f"train_{key}"] = sums[key] / max(n_items, 1)
         dev = (
-            evaluate_student(model, dev_loader, vae, cfg, device, input_kind)
+            evaluate_student(model, dev_loader, vae, cfg, device, input_kind, world)
             if dev_loader is not None
             else {k: None for k in ("pose", "distil", "length", "duracc")}
         )
@@ -501,17 +561,20 @@ def train_student(
             "selection": "dev L_pose + L_length (weighted as in Eq. 11)",
             "stopped_early": stopped_early,
         }
-        if best == epoch + 1:
-            # Written before the last-epoch checkpoint: if a crash falls between the
-            # two, the resumed run retrains this epoch and rewrites the same weights.
-            save_checkpoint(out_dir / BEST, model, cfg.to_dict(), extra=extra)
-        save_checkpoint(
-            out_dir,
-            model,
-            cfg.to_dict(),
-            extra={**extra, "scaler": scaler.state_dict() if use_fp16 else None},
-            optimizer_state=optimizer.state_dict(),
-        )
+        if world.main:
+            if best == epoch + 1:
+                # Written before the last-epoch checkpoint: if a crash falls between
+                # the two, the resumed run retrains this epoch and rewrites the same
+                # weights.
+                save_checkpoint(out_dir / BEST, model, cfg.to_dict(), extra=extra)
+            save_checkpoint(
+                out_dir,
+                model,
+                cfg.to_dict(),
+                extra={**extra, "scaler": scaler.state_dict() if use_fp16 else None},
+                optimizer_state=optimizer.state_dict(),
+            )
+        barrier(world)  # every rank may read what rank 0 wrote
         epoch_log.epoch(epoch + 1, _format_row(row, scfg.epochs, best))
     epoch_log.finish(best_epoch(history, weights))
     if stopped_early and history:
@@ -532,6 +595,51 @@ def train_student(
         directory=out_dir,
         best_epoch=best,
         stopped_early=stopped_early,
+    )
+
+
+def _accumulate(
+    sums: dict[str, float],
+    losses: Any,
+    share: Any,
+    world: World,
+    weight: int,
+    use_kd: bool,
+    weights: tuple[float, float, float],
+) -> None:
+    """Add the step's losses, times ``weight`` sequences, to the epoch's ``sums``.
+
+    One process: the batch means. Under torchrun each rank adds its part of the
+    global batch's means (its means times its share weight / world size), so the
+    sums reduced over ranks equal one process's."""
+    if not world.distributed:
+        for key in sums:
+            sums[key] += float(getattr(losses, key).detach()) * weight
+        return
+    part = {
+        "pose": share.frame_weight * float(losses.pose.detach()),
+        "distil": share.frame_weight * float(losses.distil.detach()),
+        "length": share.item_weight * float(losses.length.detach()),
+    }
+    w_pose, w_distil, w_length = weights
+    part["total"] = w_pose * part["pose"] + w_length * part["length"]
+    if use_kd:
+        part["total"] += w_distil * part["distil"]
+    for key in sums:
+        sums[key] += part[key] / world.size * weight
+
+
+def _share_objective(
+    losses: Any, share: Any, use_kd: bool, weights: tuple[float, float, float]
+) -> torch.Tensor:
+    """Eq. 11 of this rank's share, each mean weighted by the rank's part of the
+    global batch (:func:`nar_slp.distributed.share_step`)."""
+    w_pose, w_distil, w_length = weights
+    frame_terms = w_pose * losses.pose
+    if use_kd:
+        frame_terms = frame_terms + w_distil * losses.distil
+    return (
+        share.frame_weight * frame_terms + share.item_weight * w_length * losses.length
     )
 
 
