@@ -239,8 +239,8 @@ def evaluate_student(
     figures.
 
     Returns ``{"pose", "distil", "length", "duracc"}``: frame terms averaged over
-    real frames, the length BCE over sequences, DurACC = share of sequences whose predicted
-    length is less than ``cfg.eval.duracc_tolerance`` frames from the truth
+    real frames, the length BCE over sequences, DurACC = share of sequences whose
+    predicted length is less than ``cfg.eval.duracc_tolerance`` frames from the truth
     (:func:`~nar_slp.evaluation.metrics.duracc_hits`).
     """
     sums = {"pose": 0.0, "distil": 0.0, "length": 0.0}
