@@ -10,7 +10,7 @@ builds the same length-grouped batches from the same seed and epoch
 (:class:`~nar_slp.data.dataset.LengthGroupedBatchSampler`) and takes the share
 ``batch[rank::world]`` of each (:class:`ShardedBatchSampler`). Each rank's loss terms
 are re-weighted by its share of the batch's frames (L_pose, L_distil) and sequences
-(L_length) -- :func:`share_weights` -- so that the gradient DDP averages over ranks
+(L_length) -- :func:`share_step` -- so that the gradient DDP averages over ranks
 is the gradient of the global batch's Eq. 11, as one process would compute it. The
 number of optimizer steps per epoch therefore does not depend on the world size, a
 run may resume with another world size, and N processes give one process's weights
