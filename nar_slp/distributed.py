@@ -133,7 +133,7 @@ class ShardedBatchSampler(Sampler[list[int]]):
 
     A global batch smaller than the world leaves some ranks without a sequence. With
     ``placeholder=True`` (training) such a rank gets the batch's first sequence, to be
-    weighted 0 (:func:`share_weights`), so every rank takes part in every step and
+    weighted 0 (:func:`share_step`), so every rank takes part in every step and
     ``len`` is the inner sampler's on every rank; with ``placeholder=False``
     (evaluation, where nothing is collective per batch) it skips the batch.
     """
