@@ -222,6 +222,15 @@ class BaselineConfig:
     pt_future_frames: int = 10  # FP: frames predicted per step (the first is used)
     pt_noise_rate: float = 5.0  # GN: noise std = rate × previous epoch's error std
     pt_stop_counter: float = 1.0  # honest inference stops once the counter >= this
+    # Learning-rate schedule of PT and NSLP-G over all their optimizer steps, as the
+    # students' (nar_slp.schedules): "constant" | "warmup_cosine" (linear warm-up over
+    # `warmup` of the steps, then cosine decay to 10 % of the rate).
+    schedule: str = "constant"
+    warmup: float = 0.05
+    # Keep each baseline's dev-selected epoch (lowest dev pose MSE at the true
+    # lengths: PT in oracle timing, NSLP-G at the GT lengths), as the students keep
+    # theirs; False = the last epoch. Chapter 04 passes the dev split.
+    select_on_dev: bool = False
     nslpg_d_model: int = 64
     nslpg_layers: int = 2
     nslpg_heads: int = 4

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from nar_slp.checkpoints import load_checkpoint
 from nar_slp.config import VAEConfig, get_config
 from nar_slp.data.dataset import PoseTextDataset, collate
 from nar_slp.data.normaliser import Normaliser
@@ -21,13 +22,17 @@ from nar_slp.models.progressive_transformer import (
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
 from nar_slp.training.baseline_trainer import (
+    DevSelection,
     ErrorStatistics,
+    _Schedule,
     build_pt,
     generate_nslpg,
     generate_pt,
     load_nslpg,
     load_pt,
+    nslpg_dev_score,
     nslpg_train_step,
+    pt_dev_score,
     pt_end_epoch,
     pt_loss,
     pt_train_step,
@@ -380,3 +385,112 @@ def test_pt_loss_gives_the_counter_its_own_term():
     pred[..., :-1] = 2.0  # joints off by 2, counter exact
     pred[0, 0, 2] = 100.0  # a masked future frame does not count
     assert torch.isclose(pt_loss(PTOutput(pred, target, mask)), torch.tensor(4.0))
+
+
+# ------------------------------------------------------------------ dev selection
+
+
+def test_dev_selection_keeps_the_lowest_dev_score_and_rejects_nan():
+    sel = DevSelection()
+    m = torch.nn.Linear(2, 1)
+    sel.update(1, 0.5, m)
+    with torch.no_grad():
+        m.weight.fill_(7.0)
+    sel.update(2, 0.5, m)  # a tie keeps the earlier epoch
+    sel.update(3, 0.9, m)
+    assert sel.epoch == 1 and sel.score == 0.5
+    sel.restore(m)
+    assert not torch.equal(m.weight, torch.full_like(m.weight, 7.0))
+    with pytest.raises(FloatingPointError, match="epoch 4"):
+        sel.update(4, float("nan"), m)
+
+
+def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
+    seqs = _seqs(8)
+    train, dev = seqs[:6], seqs[6:]
+    norm = Normaliser.fit(train)
+    cfg = _cfg(**{"baseline.pt_epochs": 3})
+    plain = train_pt(cfg, "base", train, norm, tmp_path / "plain", dev=dev)
+    assert all("dev_pose" in h for h in plain.history)
+    # scoring dev draws no random numbers: the weights are those without dev
+    nodev = train_pt(cfg, "base", train, norm, tmp_path / "nodev")
+    for a, b in zip(plain.model.parameters(), nodev.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    sel_cfg = _cfg(
+        **{
+            "baseline.pt_epochs": 3,
+            "baseline.pt_lr": 3e-2,  # a rate at which dev peaks before the last epoch
+            "baseline.select_on_dev": True,
+        }
+    )
+    sel = train_pt(sel_cfg, "base", train, norm, tmp_path / "sel", dev=dev)
+    scores = [h["dev_pose"] for h in sel.history]
+    best = int(np.argmin(scores)) + 1
+    assert best < 3, scores  # else this test could not tell selection from "last"
+    ckpt = load_checkpoint(tmp_path / "sel", with_optimizer=False)
+    assert ckpt.extra["selected_epoch"] == best
+    dev_set = PoseTextDataset(dev, norm, max_frames=T_MAX, truncate=True)
+    assert pt_dev_score(load_pt(tmp_path / "sel"), dev_set) == pytest.approx(
+        scores[best - 1], rel=1e-5
+    )
+    with pytest.raises(ValueError, match="select_on_dev"):
+        train_pt(sel_cfg, "base", train, norm, tmp_path / "x", retrain=True)
+
+
+def test_baseline_schedule_sets_the_rate_of_every_step(tmp_path):
+    cfg = _cfg(**{"baseline.schedule": "warmup_cosine", "baseline.warmup": 0.5})
+    sched = _Schedule(cfg, total=4)
+    opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1.0)
+    rates = []
+    for _ in range(4):
+        sched(opt, 2.0)
+        rates.append(opt.param_groups[0]["lr"])
+    assert rates[0] == pytest.approx(1.0) and rates[1] == pytest.approx(2.0)
+    assert rates[-1] < rates[1]
+    bad = _cfg(**{"baseline.schedule": "cosine"})
+    with pytest.raises(ValueError, match="baseline.schedule"):
+        train_pt(bad, "base", _seqs(), Normaliser.fit(_seqs()), tmp_path / "b")
+
+
+def test_train_nslpg_selects_each_model_on_its_own_history(tmp_path):
+    from nar_slp.checkpoints import save_checkpoint
+
+    save_checkpoint(
+        tmp_path / "vae",
+        _vae(),
+        {"vae": {"hidden": [16, 16], "latent_dim": 4}, "n_values": FRAME_SIZE},
+    )
+    seqs = _seqs(8)
+    train, dev = seqs[:6], seqs[6:]
+    norm = Normaliser.fit(train)
+    cfg = _cfg(
+        **{
+            "baseline.nslpg_epochs": 4,
+            "baseline.nslpg_ft_epochs": 2,
+            "baseline.nslpg_lr": 0.1,  # dev peaks at a shared epoch for Base
+            "baseline.nslpg_ft_lr": 0.1,
+            "baseline.select_on_dev": True,
+        }
+    )
+    base, ft = train_nslpg(
+        cfg,
+        False,
+        train,
+        norm,
+        tmp_path / "vae",
+        tmp_path / "b",
+        tmp_path / "f",
+        dev=dev,
+    )
+    dev_set = PoseTextDataset(dev, norm, max_frames=T_MAX, truncate=True)
+    selected = []
+    for res, d in ((base, "b"), (ft, "f")):
+        scores = [h["dev_pose"] for h in res.history]
+        best = int(np.argmin(scores)) + 1
+        ckpt = load_checkpoint(tmp_path / d, with_optimizer=False)
+        assert ckpt.extra["selected_epoch"] == best
+        assert nslpg_dev_score(load_nslpg(tmp_path / d), dev_set) == pytest.approx(
+            scores[best - 1], rel=1e-5
+        )
+        selected.append(best)
+    assert selected[0] <= 2 < selected[1], selected  # a shared epoch; an ft epoch

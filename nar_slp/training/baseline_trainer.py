@@ -38,6 +38,7 @@ from nar_slp.models.nslp_g import NSLPG, NSLPGLoss
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
 from nar_slp.models.word_encoder import WordVocab
+from nar_slp.schedules import SCHEDULES, lr_factor
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.utils import seed_everything
 
@@ -59,6 +60,111 @@ def _dataset(cfg: Config, seqs: Sequence[Any], normaliser: Any) -> PoseTextDatas
 
 def _batch_frames(batch: PoseBatch) -> torch.Tensor:
     return batch.poses.flatten(2)  # (B, T, J, K) -> (B, T, F)
+
+
+class DevSelection:
+    """The dev-selected epoch of one training run: the weights of the epoch with the
+    lowest dev score so far (a tie keeps the earlier epoch), as the students keep
+    their ``best/`` epoch. ``epoch`` 0 = nothing scored yet."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.score = float("inf")
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def update(self, epoch: int, score: float, model: torch.nn.Module) -> None:
+        if not np.isfinite(score):
+            raise FloatingPointError(f"dev score of epoch {epoch} is {score}")
+        if score < self.score:
+            self.epoch, self.score = epoch, float(score)
+            self.state = copy.deepcopy(model.state_dict())
+
+    def restore(self, model: torch.nn.Module) -> None:
+        """Load the selected epoch's weights into ``model`` (no-op if none)."""
+        if self.state is not None:
+            model.load_state_dict(self.state)
+
+
+def _check_recipe(cfg: Config, dev: Sequence[Any] | None) -> None:
+    b = cfg.baseline
+    if b.schedule not in SCHEDULES:
+        raise ValueError(
+            f"baseline.schedule {b.schedule!r} unknown; valid: {', '.join(SCHEDULES)}"
+        )
+    if b.select_on_dev and not dev:
+        raise ValueError(
+            "baseline.select_on_dev is set but no dev sequences were given "
+            "(pass dev=... to the baseline trainer)"
+        )
+
+
+class _Schedule:
+    """Sets the learning rate of ``optimizer`` before each of ``total`` steps from
+    ``baseline.schedule`` (a pure function of the global step, as the students')."""
+
+    def __init__(self, cfg: Config, total: int) -> None:
+        self.name, self.warmup, self.total, self.step = (
+            cfg.baseline.schedule,
+            cfg.baseline.warmup,
+            total,
+            0,
+        )
+
+    def __call__(self, optimizer: torch.optim.Optimizer, base_lr: float) -> None:
+        factor = lr_factor(self.name, self.step, self.total, self.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = base_lr * factor
+        self.step += 1
+
+
+def _dev_mse(preds: Sequence[torch.Tensor], items: Sequence[Any]) -> tuple[float, int]:
+    """Sum of squared errors of ``preds`` (each (T_i, F), normalised) against the
+    items' ground truth over their real frames and values, and the values counted."""
+    sse, n = 0.0, 0
+    for p, item in zip(preds, items, strict=True):
+        y = item.poses.flatten(1)  # (T, J, K) -> (T, F)
+        sse += float(((p[: len(y)].float().cpu() - y) ** 2).sum())
+        n += y.numel()
+    return sse, n
+
+
+@torch.no_grad()
+def pt_dev_score(
+    model: ProgressiveTransformer, dev: PoseTextDataset, batch_size: int = 64
+) -> float:
+    """Dev pose MSE of PT in oracle timing (the GT first frame and length, its own
+    frames fed back): the quantity of the students' dev L_pose, on the same
+    normalised poses."""
+    device = model.start_frame.device
+    sse, n = 0.0, 0
+    for i in range(0, len(dev), batch_size):
+        items = [dev[j] for j in range(i, min(i + batch_size, len(dev)))]
+        gen = model.generate(
+            [it.text for it in items],
+            mode="oracle",
+            first_frames=torch.stack([it.poses[0].flatten() for it in items]).to(
+                device
+            ),
+            lengths=torch.tensor([len(it.poses) for it in items]),
+        )
+        s, c = _dev_mse(gen.poses, items)
+        sse, n = sse + s, n + c
+    return sse / n
+
+
+@torch.no_grad()
+def nslpg_dev_score(model: NSLPG, dev: PoseTextDataset, batch_size: int = 64) -> float:
+    """Dev pose MSE of NSLP-G at the GT lengths (the students' dev L_pose)."""
+    model.eval()
+    device = model.queries.device
+    sse, n = 0.0, 0
+    for i in range(0, len(dev), batch_size):
+        items = [dev[j] for j in range(i, min(i + batch_size, len(dev)))]
+        lens = torch.tensor([len(it.poses) for it in items], device=device)
+        gen = model([it.text for it in items], lens)
+        s, c = _dev_mse(list(gen.poses), items)
+        sse, n = sse + s, n + c
+    return sse / n
 
 
 # ------------------------------------------------------------------ PT
@@ -170,30 +276,39 @@ def train_pt(
     directory: str | Path,
     device: str = "cpu",
     retrain: bool = False,
+    dev: Sequence[Any] | None = None,
 ) -> BaselineTrainResult:
     """Train PT (``variant`` "base" | "fpgn") on the training sequences and save it
     to ``directory``; an existing checkpoint there is loaded instead (unless
-    ``retrain``)."""
+    ``retrain``). With ``dev`` sequences every epoch's :func:`pt_dev_score` goes into
+    the history, and with ``baseline.select_on_dev`` the dev-selected epoch's
+    weights are the ones saved."""
     directory = Path(directory)
     if checkpoint_exists(directory) and not retrain:
         ckpt = load_checkpoint(directory, with_optimizer=False)
         return BaselineTrainResult(
             load_pt(directory, device), ckpt.extra["history"], directory
         )
+    _check_recipe(cfg, dev)
+    b = cfg.baseline
     seed_everything(cfg.seed)
     data = _dataset(cfg, train, normaliser)
+    dev_data = _dataset(cfg, dev, normaliser) if dev else None
     vocab = WordVocab.build(data.texts)
     model = build_pt(cfg, variant, vocab).to(device)
     frames = torch.cat([p.flatten(1) for p in data._poses])  # (N, F)
     model.fit_statistics(frames.to(device))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.baseline.pt_lr)
-    loader = make_loader(data, cfg.baseline.pt_batch_size, shuffle=True, seed=cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=b.pt_lr)
+    loader = make_loader(data, b.pt_batch_size, shuffle=True, seed=cfg.seed)
+    schedule = _Schedule(cfg, b.pt_epochs * len(loader))
+    selection = DevSelection()
     history = []
-    for epoch in range(cfg.baseline.pt_epochs):
+    for epoch in range(b.pt_epochs):
         errors = ErrorStatistics(model.n_values)
-        losses = [
-            pt_train_step(model, opt, batch.to(device), errors) for batch in loader
-        ]
+        losses = []
+        for batch in loader:
+            schedule(opt, b.pt_lr)
+            losses.append(pt_train_step(model, opt, batch.to(device), errors))
         if model.noise_rate > 0:
             pt_end_epoch(model, errors)
         history.append(
@@ -203,11 +318,16 @@ def train_pt(
                 "noise_std_mean": float(model.noise_std.mean()),
             }
         )
+        if dev_data is not None:
+            history[-1]["dev_pose"] = pt_dev_score(model, dev_data)
+            if b.select_on_dev:
+                selection.update(epoch + 1, history[-1]["dev_pose"], model)
+    selection.restore(model)
     save_checkpoint(
         directory,
         model,
         _arch("pt", cfg, variant=variant, vocab=vocab.to_list()),
-        extra={"history": history},
+        extra={"history": history, "selected_epoch": selection.epoch or b.pt_epochs},
     )
     return BaselineTrainResult(model.eval(), history, directory)
 
@@ -312,8 +432,13 @@ def nslpg_train_step(
     return NSLPGLoss(loss.total.detach(), loss.pose.detach(), loss.gs.detach())
 
 
-def _nslpg_epoch(model, opt, loader, gs_weight, device) -> dict[str, float]:
-    terms = [nslpg_train_step(model, opt, b.to(device), gs_weight) for b in loader]
+def _nslpg_epoch(
+    model, opt, loader, gs_weight, device, schedule, base_lr
+) -> dict[str, float]:
+    terms = []
+    for batch in loader:
+        schedule(opt, base_lr)
+        terms.append(nslpg_train_step(model, opt, batch.to(device), gs_weight))
     return {
         "train_loss": float(np.mean([float(t.total) for t in terms])),
         "train_pose": float(np.mean([float(t.pose) for t in terms])),
@@ -321,7 +446,9 @@ def _nslpg_epoch(model, opt, loader, gs_weight, device) -> dict[str, float]:
     }
 
 
-def _save_nslpg(directory, model, cfg, vocab, gloss_vocab, vae, gs, ft, mean_len, hist):
+def _save_nslpg(
+    directory, model, cfg, vocab, gloss_vocab, vae, gs, ft, mean_len, hist, selected
+):
     save_checkpoint(
         directory,
         model,
@@ -339,7 +466,7 @@ def _save_nslpg(directory, model, cfg, vocab, gloss_vocab, vae, gs, ft, mean_len
             },
             mean_length=mean_len,
         ),
-        extra={"history": hist},
+        extra={"history": hist, "selected_epoch": selected},
     )
 
 
@@ -353,12 +480,16 @@ def train_nslpg(
     ft_directory: str | Path,
     device: str = "cpu",
     retrain: bool = False,
+    dev: Sequence[Any] | None = None,
 ) -> tuple[BaselineTrainResult, BaselineTrainResult]:
     """Train NSLP-G (Base, or GS when ``gs``) and its "+ft" sibling; save both.
 
     The first ``nslpg_epochs - nslpg_ft_epochs`` epochs are shared; then the frozen
     model trains on (saved to ``directory``) and a copy trains with the PGM unfrozen
-    at ``nslpg_ft_lr`` (saved to ``ft_directory``).
+    at ``nslpg_ft_lr`` (saved to ``ft_directory``); both continue the same schedule.
+    With ``dev`` sequences every epoch's :func:`nslpg_dev_score` goes into the
+    histories; with ``baseline.select_on_dev`` each model keeps the dev-selected
+    epoch of its own history (the shared epochs included).
     """
     directory, ft_directory = Path(directory), Path(ft_directory)
     if checkpoint_exists(directory) and checkpoint_exists(ft_directory) and not retrain:
@@ -370,6 +501,7 @@ def train_nslpg(
             )
             for d in (directory, ft_directory)
         )
+    _check_recipe(cfg, dev)
     b = cfg.baseline
     if not 0 <= b.nslpg_ft_epochs <= b.nslpg_epochs:
         raise ValueError("nslpg_ft_epochs must be within [0, nslpg_epochs]")
@@ -379,6 +511,7 @@ def train_nslpg(
         )
     seed_everything(cfg.seed)
     data = _dataset(cfg, train, normaliser)
+    dev_data = _dataset(cfg, dev, normaliser) if dev else None
     vocab = WordVocab.build(data.texts)
     gloss_vocab = WordVocab.build(data.glosses) if gs else None
     vae = load_vae(vae_dir, device=device)
@@ -389,17 +522,30 @@ def train_nslpg(
         [p for p in model.parameters() if p.requires_grad], lr=b.nslpg_lr
     )
     loader = make_loader(data, b.nslpg_batch_size, shuffle=True, seed=cfg.seed)
+    schedule = _Schedule(cfg, b.nslpg_epochs * len(loader))
+    selection = DevSelection()
+
+    def run_epoch(m, o, base_lr, sched, sel, epoch) -> dict[str, float]:
+        row = {
+            "epoch": epoch + 1,
+            **_nslpg_epoch(m, o, loader, gs_weight, device, sched, base_lr),
+        }
+        if dev_data is not None:
+            row["dev_pose"] = nslpg_dev_score(m, dev_data)
+            if b.select_on_dev:
+                sel.update(epoch + 1, row["dev_pose"], m)
+        return row
+
     history: list[dict[str, float]] = []
     shared = b.nslpg_epochs - b.nslpg_ft_epochs
     for epoch in range(shared):
-        history.append(
-            {"epoch": epoch + 1, **_nslpg_epoch(model, opt, loader, gs_weight, device)}
-        )
+        history.append(run_epoch(model, opt, b.nslpg_lr, schedule, selection, epoch))
     ft_model = copy.deepcopy(model)
+    ft_schedule, ft_selection = copy.deepcopy(schedule), copy.deepcopy(selection)
     hist_frozen, hist_ft = list(history), list(history)
     for epoch in range(shared, b.nslpg_epochs):
         hist_frozen.append(
-            {"epoch": epoch + 1, **_nslpg_epoch(model, opt, loader, gs_weight, device)}
+            run_epoch(model, opt, b.nslpg_lr, schedule, selection, epoch)
         )
     ft_model.set_finetune(True)
     ft_opt = torch.optim.AdamW(
@@ -407,26 +553,18 @@ def train_nslpg(
     )
     for epoch in range(shared, b.nslpg_epochs):
         hist_ft.append(
-            {
-                "epoch": epoch + 1,
-                **_nslpg_epoch(ft_model, ft_opt, loader, gs_weight, device),
-            }
+            run_epoch(ft_model, ft_opt, b.nslpg_ft_lr, ft_schedule, ft_selection, epoch)
         )
-    _save_nslpg(
-        directory, model, cfg, vocab, gloss_vocab, vae, gs, False, mean_len, hist_frozen
-    )
-    _save_nslpg(
-        ft_directory,
-        ft_model,
-        cfg,
-        vocab,
-        gloss_vocab,
-        vae,
-        gs,
-        True,
-        mean_len,
-        hist_ft,
-    )
+    selection.restore(model)
+    ft_selection.restore(ft_model)
+    for d, m, ft, hist, sel in (
+        (directory, model, False, hist_frozen, selection),
+        (ft_directory, ft_model, True, hist_ft, ft_selection),
+    ):
+        selected = sel.epoch or b.nslpg_epochs
+        _save_nslpg(
+            d, m, cfg, vocab, gloss_vocab, vae, gs, ft, mean_len, hist, selected
+        )
     model.mean_length = ft_model.mean_length = mean_len
     return (
         BaselineTrainResult(model.eval(), hist_frozen, directory),
