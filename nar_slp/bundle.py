@@ -34,6 +34,7 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.models.text_encoder import PretrainedTextEncoder
+from nar_slp.paths import repo_root
 from nar_slp.students import load_student, student_dir
 from nar_slp.training.vae_trainer import load_vae
 
@@ -46,6 +47,10 @@ FILES = (
     "config.json",
 )
 MANIFEST = "manifest.json"
+
+
+# The committed default run's main student, shipped in the repository.
+SHIPPED_BUNDLE = repo_root() / "bundles" / "default-kd"
 
 
 class BundleError(ValueError):

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nar_slp.bundle import BundleError, export_bundle, load_bundle
+from nar_slp.bundle import SHIPPED_BUNDLE, BundleError, export_bundle, load_bundle
 from nar_slp.config import PRESETS, Config, get_config
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.normaliser import Normaliser
@@ -53,7 +53,7 @@ from nar_slp.distributed import launched_world, leave_world
 from nar_slp.evaluation.back_translation import train_slt
 from nar_slp.evaluation.tae_training import train_tae
 from nar_slp.inference import generate
-from nar_slp.paths import repo_root, results_dir, run_dir
+from nar_slp.paths import results_dir, run_dir
 from nar_slp.reproduce import literal_value
 from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir, variant_config
 from nar_slp.training.baseline_trainer import train_nslpg, train_pt
@@ -62,7 +62,6 @@ from nar_slp.training.vae_trainer import load_vae, train_vae
 from nar_slp.visualisation.animate import animate, save_animation
 
 TRAINABLE = ("vae", "student", "pt", "nslpg", "tae", "slt")
-SHIPPED_BUNDLE = repo_root() / "bundles" / "default-kd"
 OUTPUT_KINDS = (".pose", ".gif", ".mp4", ".skels")
 
 

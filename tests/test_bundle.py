@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nar_slp.bundle import FILES, BundleError, load_bundle, verify_bundle
-from nar_slp.cli import SHIPPED_BUNDLE
+from nar_slp.bundle import SHIPPED_BUNDLE
 from nar_slp.inference import generate
 
 

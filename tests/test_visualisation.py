@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 
 import matplotlib
 
@@ -18,6 +19,7 @@ from PIL import Image  # noqa: E402
 from nar_slp.data.normaliser import Normaliser  # noqa: E402
 from nar_slp.data.pt_format import SignSequence  # noqa: E402
 from nar_slp.skeleton import BONES, NUM_COORDS, NUM_JOINTS  # noqa: E402
+from nar_slp.systems import OURS_KD  # noqa: E402
 from nar_slp.visualisation.animate import (  # noqa: E402
     PyAVWriter,
     animate,
@@ -27,9 +29,11 @@ from nar_slp.visualisation.animate import (  # noqa: E402
 )
 from nar_slp.visualisation.draw import draw_frame, strip  # noqa: E402
 from nar_slp.visualisation.explorer import (  # noqa: E402
+    PANEL_PX,
     ExplorerResult,
     build_explorer,
     explore,
+    explorer_models,
 )
 
 
@@ -220,3 +224,60 @@ def test_build_explorer_widget_and_static_fallback(tiny_system):
     first = image.value
     slider.value = slider.max
     assert image.value != first
+
+
+def _panel(tiny_system, tests, **kw):
+    pytest.importorskip("ipywidgets")
+    student, vae, normaliser = tiny_system
+    panel = build_explorer({"tiny": student}, vae, normaliser, tests, **kw)
+    text_box, picker, _, info, _, image = panel.children
+    return panel, text_box, picker, info, image
+
+
+def test_explorer_image_is_drawn_at_the_size_it_is_displayed(tiny_system):
+    tests = [SignSequence("s0", TEXTS[1], "", _moving(12))]
+    panel, text_box, _, _, image = _panel(tiny_system, tests)
+    png = Image.open(io.BytesIO(image.value))
+    # two panels (truth + generated), each PANEL_PX, and the widget shows exactly that
+    assert png.size == (2 * PANEL_PX[0], PANEL_PX[1])
+    assert (image.layout.width, image.layout.height) == tuple(
+        f"{n}px" for n in png.size
+    )
+    assert png.size[1] <= 480  # leaves room for the controls in a laptop window
+    text_box.value = "a sentence that is not in the test set"
+    panel.generate()
+    png = Image.open(io.BytesIO(image.value))
+    assert png.size == PANEL_PX and image.layout.width == f"{PANEL_PX[0]}px"
+
+
+def test_explorer_shows_generation_warnings_in_its_info_line(tiny_system):
+    tests = [SignSequence("s0", TEXTS[1], "", _moving(12))]
+    panel, text_box, _, info, _ = _panel(tiny_system, tests)
+    assert "&#9888;" not in info.value
+    text_box.value = " ".join(["rain"] * 300)  # beyond the encoder's 128 tokens
+    panel.generate()
+    assert "&#9888;" in info.value and "truncated" in info.value
+
+
+def test_explorer_picker_follows_the_sentence_box(tiny_system):
+    tests = [
+        SignSequence("s0", TEXTS[1], "", _moving(12)),
+        SignSequence("s1", TEXTS[0], "", _moving(9, seed=1)),
+    ]
+    _, text_box, picker, _, _ = _panel(tiny_system, tests)
+    assert text_box.value == TEXTS[1] and picker.value == TEXTS[1]  # test sentence 0
+    picker.value = TEXTS[0]
+    assert text_box.value == TEXTS[0]
+    text_box.value = "something else"
+    assert picker.value == ""
+    text_box.value = TEXTS[1]
+    assert picker.value == TEXTS[1]
+    _, text_box, picker, _, _ = _panel(tiny_system, tests, default_text="typed")
+    assert text_box.value == "typed" and picker.value == ""
+
+
+def test_explorer_models_fall_back_to_the_shipped_model(tmp_path):
+    models, vae, normaliser, source = explorer_models(tmp_path / "no-run")
+    assert list(models) == [OURS_KD] and "shipped" in source
+    res = explore("rain in the north tomorrow", models[OURS_KD], vae, normaliser)
+    assert res.poses.shape[1:] == (NUM_JOINTS, NUM_COORDS) and res.length > 0

@@ -4,35 +4,55 @@
 test-set sentence, the ground truth); :func:`build_explorer` wraps it in an ipywidgets
 panel (text box, test-sentence picker, model choice, Generate button, a frame slider
 with a Play button, the generated skeleton next to the ground truth). Frames are
-rendered with the Agg backend into an ``ipywidgets.Image``, so the panel works in any
-kernel (and headless under nbval). Without ipywidgets, :func:`build_explorer` returns
-a static matplotlib figure (a frame strip) for the first sentence instead.
+rendered with the Agg backend into an ``ipywidgets.Image`` at exactly the size it is
+displayed (:data:`PANEL_PX` per sequence, so it is sharp and the panel with its
+controls fits a laptop window), so the panel works in any kernel (and headless under
+nbval). Warnings raised while generating (a sentence truncated to the encoder's
+token limit, ...) appear in the panel's info line. Without ipywidgets,
+:func:`build_explorer` returns a static matplotlib figure (a frame strip) for the
+first sentence instead. :func:`explorer_models` finds what to explore: a run's
+trained students, else the model shipped in ``bundles/``.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import time
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
+from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
+from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
+from nar_slp.training.vae_trainer import load_vae
 from nar_slp.visualisation.draw import FrameView, _hold, auto_limits, strip
+
+# Pixels (width, height) of one sequence's panel, drawn and displayed at this size:
+# two panels (ground truth + generated) are 720 px wide, and 400 px high leave room
+# for the controls above them in an ~850-px-high browser window.
+PANEL_PX = (360, 400)
+DPI = 100
 
 
 @dataclass
 class ExplorerResult:
     """poses: (T, J, K) float32 generated poses (PT coordinates); length: T, the
     regulator's predicted frame count; gt_poses: the reference (T', J, K) when the
-    text is a test sentence, else None; seconds: wall time of the generation."""
+    text is a test sentence, else None; seconds: wall time of the generation;
+    warnings: the messages of the warnings raised while generating."""
 
     poses: np.ndarray
     length: int
     gt_poses: np.ndarray | None
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
 
 def _lookup(test_lookup, text: str) -> np.ndarray | None:
@@ -68,14 +88,44 @@ def explore(
     if not text:
         raise ValueError("text is empty: type a sentence")
     start = time.perf_counter()
-    gen = generate(model, vae, normaliser, [text], batch_size=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gen = generate(model, vae, normaliser, [text], batch_size=1)
     seconds = time.perf_counter() - start
     return ExplorerResult(
         poses=gen.poses[0],
         length=int(gen.lengths[0]),
         gt_poses=_lookup(test_lookup, text),
         seconds=seconds,
+        warnings=list(dict.fromkeys(str(w.message) for w in caught)),
     )
+
+
+def explorer_models(
+    run: str | Path | None, seed: int = 0, device: str = "cpu"
+) -> tuple[dict[str, object], object, object, str]:
+    """What to explore: ``({row name: student}, vae, normaliser, source)``.
+
+    The trained students of ``run`` (seed ``seed`` of each system, else its first
+    seed), with the run's VAE and normaliser; when the run has no trained student
+    (or ``run`` is None), the model shipped in the repository
+    (:data:`nar_slp.bundle.SHIPPED_BUNDLE`). ``source`` says which, for display.
+    """
+    found = student_dirs(run) if run is not None and Path(run).is_dir() else {}
+    if found:
+        run = Path(run)
+        models: dict[str, object] = {}
+        for key, folders in found.items():
+            folder = next(
+                (f for f in folders if f.name == f"{SEED_PREFIX}{seed}"), folders[0]
+            )
+            models[STUDENT_VARIANTS[key].row] = load_student(folder, device=device)
+        normaliser = Normaliser.load(run / "normaliser.json")
+        return models, load_vae(run / "vae", device=device), normaliser, str(run)
+    bundle = load_bundle(SHIPPED_BUNDLE, device)
+    row = STUDENT_VARIANTS[bundle.info.get("system", "kd")].row
+    source = f"the shipped model {SHIPPED_BUNDLE.name} (no trained student in {run})"
+    return {row: bundle.model}, bundle.vae, bundle.normaliser, source
 
 
 def _widgets():
@@ -87,26 +137,42 @@ def _widgets():
 
 
 class _FrameRenderer:
-    """A figure with one panel per sequence, re-rendered to PNG bytes per frame."""
+    """A figure with one :data:`PANEL_PX` panel per sequence, re-rendered to PNG
+    bytes per frame at exactly ``size`` pixels (the size it is displayed at)."""
 
-    def __init__(self, sequences, titles, dpi: int = 80):
+    def __init__(self, sequences, titles, panel_px: tuple[int, int] = PANEL_PX):
         self.sequences = [np.asarray(s) for s in sequences]
         limits = auto_limits(self.sequences)
         limits = (limits[0], limits[1], limits[2] - 0.15, limits[3])
-        self.fig = Figure(figsize=(3.0 * len(sequences), 3.3), dpi=dpi)
+        w, h = panel_px
+        self.size = (w * len(self.sequences), h)
+        self.fig = Figure(figsize=(self.size[0] / DPI, h / DPI), dpi=DPI)
         self.views = []
         for k, (seq, title) in enumerate(zip(self.sequences, titles, strict=True)):
             ax = self.fig.add_subplot(1, len(sequences), k + 1)
             self.views.append(FrameView(ax, seq[0], hands="inset", limits=limits))
-            ax.set_title(f"{title} ({len(seq)} frames)", fontsize=9)
+            ax.set_title(f"{title} ({len(seq)} frames)", fontsize=10)
         self.fig.tight_layout()
 
     def png(self, t: int) -> bytes:
         for view, seq in zip(self.views, self.sequences, strict=True):
             view.set_pose(_hold(seq, t))
         buf = io.BytesIO()
-        self.fig.savefig(buf, format="png")
+        self.fig.savefig(buf, format="png", dpi=DPI)
         return buf.getvalue()
+
+
+def _info_line(res: ExplorerResult, fps: int) -> str:
+    """The panel's info line: length, timing and any warning of the generation."""
+    gt = "" if res.gt_poses is None else f"; ground truth {len(res.gt_poses)} frames"
+    line = (
+        f"predicted length <b>{res.length}</b> frames "
+        f"({res.length / fps:.2f} s at {fps} fps){gt}; "
+        f"generated in {1000 * res.seconds:.0f} ms"
+    )
+    for message in res.warnings:
+        line += f"<br><span style='color:#b45309'>&#9888; {html.escape(message)}</span>"
+    return line
 
 
 def build_explorer(
@@ -154,11 +220,13 @@ def build_explorer(
         fig = strip(seqs, titles, every=max(1, max(map(len, seqs)) // 8), text=text0)
         return fig
 
+    test_texts = [s.text for s in tests]
     text_box = widgets.Textarea(
         value=text0, description="Sentence", layout=widgets.Layout(width="95%")
     )
     picker = widgets.Dropdown(
-        options=[""] + [s.text for s in tests],
+        options=[""] + test_texts,
+        value=text0 if text0 in test_texts else "",
         description="Test set",
         layout=widgets.Layout(width="95%"),
     )
@@ -175,6 +243,10 @@ def build_explorer(
         if change["new"]:
             text_box.value = change["new"]
 
+    def on_text(change):
+        # the picker shows the test sentence the box holds, or nothing
+        picker.value = change["new"] if change["new"] in test_texts else ""
+
     def on_frame(change):
         if "renderer" in state:
             image.value = state["renderer"].png(int(change["new"]))
@@ -183,23 +255,19 @@ def build_explorer(
         try:
             res, seqs, titles = run(text_box.value, model_menu.value)
         except ValueError as exc:
-            info.value = f"<b>{exc}</b>"
+            info.value = f"<b>{html.escape(str(exc))}</b>"
             return
-        state["renderer"] = _FrameRenderer(seqs, titles)
+        renderer = state["renderer"] = _FrameRenderer(seqs, titles)
+        # displayed at the size it is drawn: sharp, never stretched to the cell
+        image.layout.width, image.layout.height = (f"{n}px" for n in renderer.size)
         t_max = max(len(s) for s in seqs) - 1
         slider.max = play.max = t_max
-        gt = (
-            "" if res.gt_poses is None else f"; ground truth {len(res.gt_poses)} frames"
-        )
-        info.value = (
-            f"predicted length <b>{res.length}</b> frames "
-            f"({res.length / fps:.2f} s at {fps} fps){gt}; "
-            f"generated in {1000 * res.seconds:.0f} ms"
-        )
+        info.value = _info_line(res, fps)
         slider.value = 0
-        image.value = state["renderer"].png(0)
+        image.value = renderer.png(0)
 
     picker.observe(on_pick, names="value")
+    text_box.observe(on_text, names="value")
     slider.observe(on_frame, names="value")
     button.on_click(on_generate)
     on_generate()
