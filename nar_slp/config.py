@@ -152,6 +152,19 @@ class StudentConfig:
     patience: int = 0
     grad_clip: float = 1.0
     mixed_precision: str = "bf16"  # on CUDA: "bf16" | "fp16" | "no"; CPU is always fp32
+    # Pad each batch's frames (collate and the decoder's queries) and text tokens to a
+    # multiple of this, so the set of tensor shapes is bounded (T_max 300, m 16: at
+    # most 19 frame lengths) instead of a new one in nearly every batch: compiled
+    # graphs and GPU kernels are built once per shape, not per batch (the first
+    # suspect of #17's bf16 slowdown). Padding is masked everywhere, so the losses
+    # equal those of 1 up to float rounding (tests/test_bounded_shapes.py). 1 = pad
+    # to the longest item.
+    pad_to_multiple: int = 1
+    # torch.compile the decoder (in place, so checkpoints keep their names) with this
+    # backend: "no" = eager PyTorch; "inductor" = torch's compiler (for a GPU, with
+    # pad_to_multiple > 1 and dynamic=False); "eager" traces without compiling (the
+    # wiring, as the CPU tests check it).
+    compile: str = "no"
     # Compute the frozen teacher's latents LGM(y) of every training sequence once,
     # before the first epoch, instead of in every step. Measured at `default` on CPU:
     # the same metrics, no speed-up (ratio 0.99, benchmarks/README.md); off.

@@ -213,3 +213,11 @@ class EpochLogger:
         self._shown.add(epoch)
         if self.log is not None:
             self.log(self._lines[epoch] + suffix)
+
+
+def round_up(n: int, multiple: int) -> int:
+    """The smallest multiple of ``multiple`` (>= 1) that is >= ``n``: padded
+    lengths from a bounded set, so compiled kernels see few distinct shapes."""
+    if multiple < 1:
+        raise ValueError(f"pad_to_multiple={multiple} must be >= 1")
+    return -(-int(n) // int(multiple)) * int(multiple)

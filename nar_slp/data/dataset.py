@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.distributed import ShardedBatchSampler, World
+from nar_slp.utils import round_up
 
 
 @dataclass
@@ -160,12 +162,13 @@ class PoseTextDataset(Dataset):
         )
 
 
-def collate(items: Sequence[PoseItem]) -> PoseBatch:
-    """Pad items to the longest one: poses with zeros, mask True on real frames."""
+def collate(items: Sequence[PoseItem], pad_to_multiple: int = 1) -> PoseBatch:
+    """Pad items to the longest one, rounded up to a multiple of ``pad_to_multiple``:
+    poses with zeros, mask True on real frames."""
     if not items:
         raise ValueError("collate: empty list of items")
     lengths = torch.tensor([it.poses.shape[0] for it in items], dtype=torch.int64)
-    t_max = int(lengths.max())
+    t_max = round_up(int(lengths.max()), pad_to_multiple)
     frame_shape = tuple(items[0].poses.shape[1:])
     poses = torch.zeros((len(items), t_max, *frame_shape), dtype=torch.float32)
     for b, it in enumerate(items):
@@ -265,6 +268,7 @@ def make_loader(
     pin_memory: bool = False,
     world: World | None = None,
     placeholder: bool = True,
+    pad_to_multiple: int = 1,
 ) -> DataLoader:
     """A DataLoader over ``dataset`` with a :class:`LengthGroupedBatchSampler` and
     :func:`collate` (``num_workers=0``: the data already sits in memory).
@@ -275,7 +279,8 @@ def make_loader(
     With a distributed ``world`` each rank iterates its share of every global batch
     of ``batch_size`` (:class:`~nar_slp.distributed.ShardedBatchSampler`;
     ``placeholder``: a rank without a share gets a stand-in sequence, as training
-    needs, or skips the batch, as evaluation needs).
+    needs, or skips the batch, as evaluation needs). ``pad_to_multiple``: see
+    :func:`collate`.
     """
     sampler: Sampler[list[int]] = LengthGroupedBatchSampler(
         dataset.lengths, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last
@@ -285,7 +290,7 @@ def make_loader(
     return DataLoader(
         dataset,
         batch_sampler=sampler,
-        collate_fn=collate,
+        collate_fn=functools.partial(collate, pad_to_multiple=pad_to_multiple),
         num_workers=0,
         pin_memory=pin_memory,
     )

@@ -49,6 +49,7 @@ from nar_slp.models.text_encoder import (
     TextEncoder,
     build_text_encoder,
 )
+from nar_slp.utils import round_up
 
 
 @dataclass
@@ -251,6 +252,8 @@ class TextToLatentStudent(nn.Module):
         self.max_frames = int(max_frames)
         self.input_kind = "text"  # set by the trainer / load_student ("text" | "gloss")
         self.encoder = encoder if encoder is not None else build_text_encoder(cfg)
+        self.pad_to_multiple = int(cfg.pad_to_multiple)
+        self.encoder.pad_to_multiple = self.pad_to_multiple
         self.input_proj = nn.Linear(self.encoder.dim, cfg.d_model)
         # Our variant (StudentConfig.adapter_layers): trained self-attention layers
         # over the projected text states, between a frozen encoder and the decoder.
@@ -329,7 +332,8 @@ class TextToLatentStudent(nn.Module):
                 )
             if (n_frames < 1).any():
                 raise ValueError(f"n_frames must be >= 1, got {n_frames.tolist()}")
-        t = int(n_frames.max())
+        # padded to a multiple (StudentConfig.pad_to_multiple): bounded shapes
+        t = round_up(int(n_frames.max()), self.pad_to_multiple)
         frame_mask = torch.arange(t, device=device)[None] < n_frames[:, None]  # (B, T)
         memory = self.input_proj(enc.hidden)  # (B, L, D)
         if self.adapter is not None:

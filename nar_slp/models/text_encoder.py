@@ -66,6 +66,7 @@ from torch import Tensor, nn
 
 from nar_slp.config import OFFLINE_TEXT_ENCODER, StudentConfig
 from nar_slp.models.layers import encoder_stack, sinusoidal_positions
+from nar_slp.utils import round_up
 
 __all__ = [
     "SCRATCH",
@@ -173,6 +174,8 @@ class TextEncoder(nn.Module):
             )
         self.tokenizer = tokenizer
         self.max_tokens = int(max_tokens)
+        # batches pad to a multiple of this many tokens (StudentConfig.pad_to_multiple)
+        self.pad_to_multiple = 1
 
     # ------------------------------------------------------------------ tokenising
     def tokenize(self, texts: list[str]) -> list[list[int]]:
@@ -212,10 +215,13 @@ class TextEncoder(nn.Module):
             )["input_ids"]
         ]
 
-    def _pad(self, ids: list[list[int]], device: torch.device) -> tuple[Tensor, Tensor]:
-        """(B, L) padded ids and (B, L) bool mask, True = real token."""
+    def _pad(
+        self, ids: list[list[int]], device: torch.device, multiple: int = 1
+    ) -> tuple[Tensor, Tensor]:
+        """(B, L) padded ids and (B, L) bool mask, True = real token; L is the
+        longest list rounded up to ``multiple``."""
         pad_id = self.tokenizer.pad_token_id or 0
-        length = max(len(x) for x in ids)
+        length = round_up(max(len(x) for x in ids), multiple)
         out = torch.full((len(ids), length), pad_id, dtype=torch.long)
         mask = torch.zeros((len(ids), length), dtype=torch.bool)
         for i, x in enumerate(ids):
@@ -365,11 +371,11 @@ class PretrainedTextEncoder(TextEncoder):
 
     def _encode_ids(self, ids: list[list[int]], device: torch.device) -> EncoderOutput:
         if self.trainable:
-            input_ids, mask = self._pad(ids, device)
+            input_ids, mask = self._pad(ids, device, self.pad_to_multiple)
             hidden = self._run(input_ids, mask)  # (B, L, D_enc)
             return EncoderOutput(hidden, mask, self._pool(hidden, mask))
         self._fill_cache(ids)
-        length = max(len(x) for x in ids)
+        length = round_up(max(len(x) for x in ids), self.pad_to_multiple)
         hidden = torch.zeros(len(ids), length, self.dim)  # (B, L, D_enc)
         mask = torch.zeros(len(ids), length, dtype=torch.bool)  # (B, L)
         for i, x in enumerate(ids):
@@ -414,7 +420,7 @@ class ScratchTextEncoder(TextEncoder):
         )
 
     def _encode_ids(self, ids: list[list[int]], device: torch.device) -> EncoderOutput:
-        input_ids, mask = self._pad(ids, device)  # (B, L), (B, L)
+        input_ids, mask = self._pad(ids, device, self.pad_to_multiple)  # (B, L)
         x = self.embed(input_ids) * math.sqrt(self.dim)  # (B, L, D)
         x = x + sinusoidal_positions(x.shape[1], self.dim, device)[None]
         hidden = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # (B, L, D)

@@ -330,8 +330,40 @@ def student_dev_report(
     }
 
 
+COMPILE_OFF = "no"
+
+
+def compile_decoder(model: Any, backend: str) -> None:
+    """``torch.compile`` the student's NAR decoder in place with ``backend``
+    (``StudentConfig.compile``; ``"no"`` leaves it eager). ``dynamic=False``: with
+    ``pad_to_multiple > 1`` the decoder sees a bounded set of shapes, one graph each.
+    In place (``nn.Module.compile``), so the state dict keeps its names and
+    checkpoints load with or without it."""
+    check_compile_backend(backend)
+    if backend != COMPILE_OFF:
+        model.decoder.compile(backend=backend, dynamic=False)
+
+
+def check_compile_backend(backend: str) -> None:
+    """Refuse a ``student.compile`` value that is neither "no" nor a backend."""
+    if backend == COMPILE_OFF:
+        return
+    if not isinstance(backend, str) or backend not in torch._dynamo.list_backends(
+        exclude_tags=()
+    ):
+        raise ValueError(
+            f"student.compile={backend!r} is not a torch.compile backend; use 'no', "
+            "'inductor' or another name of torch._dynamo.list_backends()"
+        )
+
+
 def _make_loader(
-    dataset: Any, batch_size: int, shuffle: bool, seed: int, world: World | None = None
+    dataset: Any,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    world: World | None = None,
+    pad_to_multiple: int = 1,
 ) -> Any:
     return make_loader(
         dataset,
@@ -340,6 +372,7 @@ def _make_loader(
         seed=seed,
         world=world,
         placeholder=shuffle,  # training steps are collective, evaluation is not
+        pad_to_multiple=pad_to_multiple,
     )
 
 
@@ -396,6 +429,9 @@ def train_student(
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"input_kind={input_kind!r}; valid: {', '.join(INPUT_KINDS)}")
     scfg = cfg.student
+    check_compile_backend(scfg.compile)
+    if scfg.pad_to_multiple < 1:
+        raise ValueError(f"student.pad_to_multiple={scfg.pad_to_multiple} must be >= 1")
     if scfg.schedule not in SCHEDULES:
         raise ValueError(
             f"student.schedule={scfg.schedule!r}; valid: {', '.join(SCHEDULES)}"
@@ -442,12 +478,14 @@ def train_student(
         shutil.rmtree(out_dir / BEST, ignore_errors=True)  # a fresh run's best only
     barrier(world)  # nobody writes before every rank has read the checkpoint
 
-    loader = _make_loader(train_set, scfg.batch_size, True, cfg.seed, world)
+    pad = scfg.pad_to_multiple
+    loader = _make_loader(train_set, scfg.batch_size, True, cfg.seed, world, pad)
     dev_loader = (
-        _make_loader(dev_set, scfg.batch_size, False, cfg.seed, world)
+        _make_loader(dev_set, scfg.batch_size, False, cfg.seed, world, pad)
         if dev_set is not None and len(dev_set) > 0
         else None
     )
+    compile_decoder(model, scfg.compile)
     trained = wrap_ddp(model, device, world)  # the forward of the training steps
 
     weights = scfg.loss_weights
