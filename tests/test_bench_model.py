@@ -93,3 +93,25 @@ def test_explicit_missing_encoder_is_an_error(bench, tmp_path):
 def test_checkpoint_dirs_go_together(bench, tmp_path):
     with pytest.raises(SystemExit):
         bench.parse_args(["--student-dir", str(tmp_path)])
+
+
+def test_bench_precision_times_the_package_trainer_on_cpu(tiny_bert_dir, tmp_path):
+    script = SCRIPT.with_name("bench_precision.py")
+    spec = importlib.util.spec_from_file_location("bench_precision", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "precision.json"
+    data = Path(__file__).resolve().parent / "data" / "pt_tiny"
+    args = ["--preset", "smoke", "--device", "cpu", "--data", str(data)]
+    args += ["--text-encoder", str(tiny_bert_dir), "--sequences", "8", "--epochs", "1"]
+    assert (
+        module.main([*args, "--settings", "fp32,fp32-pad16", "--json", str(out)]) == 0
+    )
+    report = json.loads(out.read_text())
+    rows = report["settings"]
+    assert set(rows) == {"fp32", "fp32-pad16"} and report["device"] == "cpu"
+    for row in rows.values():
+        assert row["ms_per_step"] > 0 and row["projected_hours"] > 0
+    assert rows["fp32-pad16"]["overrides"]["student.pad_to_multiple"] == 16
+    with pytest.raises(SystemExit):
+        module.main([*args, "--settings", "fp8"])
