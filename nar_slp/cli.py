@@ -59,6 +59,7 @@ from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir, varian
 from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.training.student_trainer import train_student
 from nar_slp.training.vae_trainer import load_vae, train_vae
+from nar_slp.utils import pick_device
 from nar_slp.visualisation.animate import animate, save_animation
 
 TRAINABLE = ("vae", "student", "pt", "nslpg", "tae", "slt")
@@ -93,6 +94,14 @@ def build_config(preset: str, sets: Sequence[str], seed: int | None) -> Config:
 
 def _run(args: argparse.Namespace) -> Path:
     return run_dir(args.preset, args.run_dir)
+
+
+def _device(name: str) -> str:
+    """``--device`` resolved (``auto``: a visible GPU, else the CPU) or refused."""
+    try:
+        return str(pick_device(name))
+    except ValueError as err:
+        raise UsageError(f"--device {name!r}: {err}") from err
 
 
 def _need(path: Path, what: str) -> Path:
@@ -134,6 +143,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     run = _run(args)
     _need(run / "normaliser.json", f"run `nar-slp data --run-dir {run}` first")
+    # the student resolves "auto" itself (under torchrun: each rank's own GPU)
+    device = args.device if args.what == "student" else _device(args.device)
     if args.what == "student":
         key = _variant(args)
         overrides = parse_sets(args.set)
@@ -161,7 +172,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             [norm.transform(s.poses) for s in train],
             [norm.transform(s.poses, warn=False) for s in dev],
             run / folder,
-            device=args.device,
+            device=device,
             resume=not args.retrain,
             recon_loss=args.recon_loss,
         )
@@ -175,7 +186,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             PoseTextDataset(dev, data.normaliser, t_max),
             load_vae(run / "vae"),
             out,
-            device=args.device,
+            device=device,
             resume=not args.retrain,
         )
         if world.main:
@@ -190,7 +201,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 train,
                 data.normaliser,
                 folder,
-                args.device,
+                device,
                 retrain=args.retrain,
             )
             print(f"PT ({variant}) in {folder}")
@@ -206,7 +217,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 run / "vae_mse",
                 base / key,
                 base / f"{key}_ft",
-                args.device,
+                device,
                 retrain=args.retrain,
             )
             print(f"NSLP-G ({key}, {key}_ft) in {base}")
@@ -218,14 +229,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                 [s.poses for s in train],
                 data.normaliser,
                 folder,
-                device=args.device,
+                device=device,
                 dev_poses=[s.poses for s in dev],
             )
         print(f"TAE in {folder}")
     else:
         folder = run / "evaluators" / "slt"
         if args.retrain or not (folder / "config.json").exists():
-            train_slt(cfg, train, dev, data.normaliser, folder, device=args.device)
+            train_slt(cfg, train, dev, data.normaliser, folder, device=device)
         print(f"back-translation model in {folder}")
     return 0
 
@@ -289,7 +300,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def signer_of(args: argparse.Namespace) -> tuple[Any, Any, Normaliser, str]:
     """(student, VAE, normaliser, description) for ``generate``: ``--model``'s bundle,
     else the run's trained student, else the shipped bundle."""
-    device = args.device if args.device != "auto" else "cpu"
+    device = _device(args.device)
     bundle_path = Path(args.model) if args.model else None
     if bundle_path is None:
         key = _variant(args)

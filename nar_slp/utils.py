@@ -7,7 +7,9 @@ import contextlib
 import os
 import random
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -221,3 +223,33 @@ def round_up(n: int, multiple: int) -> int:
     if multiple < 1:
         raise ValueError(f"pad_to_multiple={multiple} must be >= 1")
     return -(-int(n) // int(multiple)) * int(multiple)
+
+
+def staged_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\n`` line ends, fsynced, mode 0644) to a temporary
+    file next to ``path`` and return it: the caller moves it into place with
+    ``os.replace`` (several files can be staged first and then committed
+    together). The temporary file is removed if writing fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary files
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a reader sees the old file or the new
+    one, never a part (:func:`staged_write_text`, then ``os.replace``)."""
+    tmp = staged_write_text(path, text)
+    try:
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -9,8 +9,13 @@ import shutil
 import numpy as np
 import pytest
 
-from nar_slp.bundle import FILES, BundleError, load_bundle, verify_bundle
-from nar_slp.bundle import SHIPPED_BUNDLE
+from nar_slp.bundle import (
+    FILES,
+    SHIPPED_BUNDLE,
+    BundleError,
+    load_bundle,
+    verify_bundle,
+)
 from nar_slp.inference import generate
 
 

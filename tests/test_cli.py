@@ -96,6 +96,11 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     assert main(["train", "student", *smoke]) == 2  # no VAE yet
     assert "nar-slp train vae --recon-loss bce" in _err_line(capsys)
     assert main(["train", "vae", *smoke, "--set", "vae.epochs=1"]) == 0
+    # the default --device auto resolves for every trainer; a bad one is one line
+    assert main(["train", "pt", *smoke, "--set", "baseline.pt_epochs=1"]) == 0
+    capsys.readouterr()
+    assert main(["train", "tae", *smoke, "--device", "tpu9"]) == 2
+    assert "--device 'tpu9'" in _err_line(capsys)
     assert main(["train", "student", *smoke, "--set", "student.epochs=1"]) == 0
     out = capsys.readouterr().out
     assert "kd seed 0" in out and "1 epochs" in out

@@ -225,7 +225,7 @@ def test_write_rejects_bad_poses(tmp_path):
 def test_crash_mid_write_keeps_previous_split(tmp_path, monkeypatch):
     write_split(tmp_path, "train", _random_sequences(2, seed=1))
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    real = pt_format._atomic_write_text
+    real = pt_format.staged_write_text
     calls = []
 
     def flaky(path, text):
@@ -234,7 +234,7 @@ def test_crash_mid_write_keeps_previous_split(tmp_path, monkeypatch):
             raise OSError("disk full")
         return real(path, text)
 
-    monkeypatch.setattr(pt_format, "_atomic_write_text", flaky)
+    monkeypatch.setattr(pt_format, "staged_write_text", flaky)
     with pytest.raises(OSError, match="disk full"):
         write_split(tmp_path, "train", _random_sequences(5, seed=2))
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

@@ -21,8 +21,6 @@ Values that land outside [0, 1] are clipped, never wrapped, and counted: see
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +28,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
+
+from nar_slp.utils import atomic_write_text
 
 FORMAT_NAME = "nar_slp.normaliser"
 FORMAT_VERSION = 1
@@ -252,15 +252,7 @@ class Normaliser:
     def save(self, path: str | Path) -> Path:
         """Write the fitted state as human-readable JSON, atomically."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, indent=1)
-                fh.write("\n")
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
         return path
 
     @classmethod

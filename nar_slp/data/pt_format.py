@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
+from nar_slp.utils import staged_write_text
 
 SPLITS = ("train", "dev", "test")
 
@@ -284,21 +284,6 @@ def format_skels_line(poses: np.ndarray) -> str:
     return " ".join([frame_fmt] * t) % tuple(frames.ravel().tolist())
 
 
-def _atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file next to ``path``; returns the temp path."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
 def write_split(
     folder: str | Path, split: str, sequences: Sequence[SignSequence]
 ) -> None:
@@ -330,7 +315,7 @@ def write_split(
     try:
         for suffix, lines in contents.items():
             final = folder / f"{split}{suffix}"
-            temps[final] = _atomic_write_text(final, "".join(x + "\n" for x in lines))
+            temps[final] = staged_write_text(final, "".join(x + "\n" for x in lines))
         for final, tmp in temps.items():
             os.replace(tmp, final)
     finally:

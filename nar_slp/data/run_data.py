@@ -20,6 +20,7 @@ from nar_slp.data.corpus import generate_corpus
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SPLITS, SignSequence, read_split
 from nar_slp.paths import require
+from nar_slp.utils import atomic_write_text
 
 DATASET_FILE = "dataset.json"
 NORMALISER_FILE = "normaliser.json"
@@ -58,7 +59,7 @@ def prepare_data(cfg: Config, run: Path, data_dir: str | Path | None = None) -> 
         "with_counter": cfg.data.with_counter,
         "preset": cfg.preset,
     }
-    (run / DATASET_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_text(run / DATASET_FILE, json.dumps(record, indent=2) + "\n")
     return folder
 
 

@@ -49,6 +49,7 @@ from nar_slp.systems import (
     RANDOM,
     REAL_FLOOR,
 )
+from nar_slp.utils import atomic_write_text
 
 Z95 = 1.959964
 
@@ -225,7 +226,7 @@ def write_claims(
             )
     if md_path is not None:
         Path(md_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(md_path).write_text(claims_markdown(claims), encoding="utf-8")
+        atomic_write_text(md_path, claims_markdown(claims))
 
 
 def read_claims(csv_path: str | Path) -> list[Claim]:

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from nar_slp.utils import atomic_write_text
+
 MISSING_MD = "—"
 
 
@@ -182,7 +184,7 @@ class ResultsTable:
     def to_markdown(self, path: str | Path, sd: ResultsTable | None = None) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.markdown(sd), encoding="utf-8")
+        atomic_write_text(path, self.markdown(sd))
         return path
 
     def __repr__(self) -> str:

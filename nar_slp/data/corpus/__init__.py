@@ -52,6 +52,7 @@ from nar_slp.data.corpus.motion import realise
 from nar_slp.data.corpus.signer import SIGNERS, Signer, make_signers
 from nar_slp.data.pt_format import SPLITS, SignSequence, write_split
 from nar_slp.skeleton import L_WRIST, R_WRIST
+from nar_slp.utils import atomic_write_text
 
 __all__ = [
     "HANDSHAPES",
@@ -292,9 +293,8 @@ def generate_corpus(cfg: CorpusConfig, out_dir: str | Path) -> dict[str, int]:
         "statistics": corpus_statistics(splits),
         "phoenix_reference": PHOENIX_STATS,
     }
-    tmp = out_dir / ".corpus.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(out_dir / "corpus.json")
+    text = json.dumps(meta, indent=1, sort_keys=True) + "\n"
+    atomic_write_text(out_dir / "corpus.json", text)
     return {split: len(splits[split]) for split in SPLITS}
 
 
