@@ -21,18 +21,20 @@ from nar_slp.models.progressive_transformer import (
 )
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
-from nar_slp.training.baseline_trainer import (
+from nar_slp.training.baseline_recipe import (
     DevSelection,
+    StepSchedule,
+    nslpg_dev_score,
+    pt_dev_score,
+)
+from nar_slp.training.baseline_trainer import (
     ErrorStatistics,
-    _Schedule,
     build_pt,
     generate_nslpg,
     generate_pt,
     load_nslpg,
     load_pt,
-    nslpg_dev_score,
     nslpg_train_step,
-    pt_dev_score,
     pt_end_epoch,
     pt_loss,
     pt_train_step,
@@ -439,7 +441,7 @@ def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
 
 def test_baseline_schedule_sets_the_rate_of_every_step(tmp_path):
     cfg = _cfg(**{"baseline.schedule": "warmup_cosine", "baseline.warmup": 0.5})
-    sched = _Schedule(cfg, total=4)
+    sched = StepSchedule(cfg, total=4)
     opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1.0)
     rates = []
     for _ in range(4):

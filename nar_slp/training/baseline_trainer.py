@@ -38,7 +38,13 @@ from nar_slp.models.nslp_g import NSLPG, NSLPGLoss
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
 from nar_slp.models.word_encoder import WordVocab
-from nar_slp.schedules import SCHEDULES, lr_factor
+from nar_slp.training.baseline_recipe import (
+    DevSelection,
+    StepSchedule,
+    check_recipe,
+    nslpg_dev_score,
+    pt_dev_score,
+)
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.utils import seed_everything
 
@@ -60,111 +66,6 @@ def _dataset(cfg: Config, seqs: Sequence[Any], normaliser: Any) -> PoseTextDatas
 
 def _batch_frames(batch: PoseBatch) -> torch.Tensor:
     return batch.poses.flatten(2)  # (B, T, J, K) -> (B, T, F)
-
-
-class DevSelection:
-    """The dev-selected epoch of one training run: the weights of the epoch with the
-    lowest dev score so far (a tie keeps the earlier epoch), as the students keep
-    their ``best/`` epoch. ``epoch`` 0 = nothing scored yet."""
-
-    def __init__(self) -> None:
-        self.epoch = 0
-        self.score = float("inf")
-        self.state: dict[str, torch.Tensor] | None = None
-
-    def update(self, epoch: int, score: float, model: torch.nn.Module) -> None:
-        if not np.isfinite(score):
-            raise FloatingPointError(f"dev score of epoch {epoch} is {score}")
-        if score < self.score:
-            self.epoch, self.score = epoch, float(score)
-            self.state = copy.deepcopy(model.state_dict())
-
-    def restore(self, model: torch.nn.Module) -> None:
-        """Load the selected epoch's weights into ``model`` (no-op if none)."""
-        if self.state is not None:
-            model.load_state_dict(self.state)
-
-
-def _check_recipe(cfg: Config, dev: Sequence[Any] | None) -> None:
-    b = cfg.baseline
-    if b.schedule not in SCHEDULES:
-        raise ValueError(
-            f"baseline.schedule {b.schedule!r} unknown; valid: {', '.join(SCHEDULES)}"
-        )
-    if b.select_on_dev and not dev:
-        raise ValueError(
-            "baseline.select_on_dev is set but no dev sequences were given "
-            "(pass dev=... to the baseline trainer)"
-        )
-
-
-class _Schedule:
-    """Sets the learning rate of ``optimizer`` before each of ``total`` steps from
-    ``baseline.schedule`` (a pure function of the global step, as the students')."""
-
-    def __init__(self, cfg: Config, total: int) -> None:
-        self.name, self.warmup, self.total, self.step = (
-            cfg.baseline.schedule,
-            cfg.baseline.warmup,
-            total,
-            0,
-        )
-
-    def __call__(self, optimizer: torch.optim.Optimizer, base_lr: float) -> None:
-        factor = lr_factor(self.name, self.step, self.total, self.warmup)
-        for group in optimizer.param_groups:
-            group["lr"] = base_lr * factor
-        self.step += 1
-
-
-def _dev_mse(preds: Sequence[torch.Tensor], items: Sequence[Any]) -> tuple[float, int]:
-    """Sum of squared errors of ``preds`` (each (T_i, F), normalised) against the
-    items' ground truth over their real frames and values, and the values counted."""
-    sse, n = 0.0, 0
-    for p, item in zip(preds, items, strict=True):
-        y = item.poses.flatten(1)  # (T, J, K) -> (T, F)
-        sse += float(((p[: len(y)].float().cpu() - y) ** 2).sum())
-        n += y.numel()
-    return sse, n
-
-
-@torch.no_grad()
-def pt_dev_score(
-    model: ProgressiveTransformer, dev: PoseTextDataset, batch_size: int = 64
-) -> float:
-    """Dev pose MSE of PT in oracle timing (the GT first frame and length, its own
-    frames fed back): the quantity of the students' dev L_pose, on the same
-    normalised poses."""
-    device = model.start_frame.device
-    sse, n = 0.0, 0
-    for i in range(0, len(dev), batch_size):
-        items = [dev[j] for j in range(i, min(i + batch_size, len(dev)))]
-        gen = model.generate(
-            [it.text for it in items],
-            mode="oracle",
-            first_frames=torch.stack([it.poses[0].flatten() for it in items]).to(
-                device
-            ),
-            lengths=torch.tensor([len(it.poses) for it in items]),
-        )
-        s, c = _dev_mse(gen.poses, items)
-        sse, n = sse + s, n + c
-    return sse / n
-
-
-@torch.no_grad()
-def nslpg_dev_score(model: NSLPG, dev: PoseTextDataset, batch_size: int = 64) -> float:
-    """Dev pose MSE of NSLP-G at the GT lengths (the students' dev L_pose)."""
-    model.eval()
-    device = model.queries.device
-    sse, n = 0.0, 0
-    for i in range(0, len(dev), batch_size):
-        items = [dev[j] for j in range(i, min(i + batch_size, len(dev)))]
-        lens = torch.tensor([len(it.poses) for it in items], device=device)
-        gen = model([it.text for it in items], lens)
-        s, c = _dev_mse(list(gen.poses), items)
-        sse, n = sse + s, n + c
-    return sse / n
 
 
 # ------------------------------------------------------------------ PT
@@ -289,7 +190,7 @@ def train_pt(
         return BaselineTrainResult(
             load_pt(directory, device), ckpt.extra["history"], directory
         )
-    _check_recipe(cfg, dev)
+    check_recipe(cfg, dev)
     b = cfg.baseline
     seed_everything(cfg.seed)
     data = _dataset(cfg, train, normaliser)
@@ -300,7 +201,7 @@ def train_pt(
     model.fit_statistics(frames.to(device))
     opt = torch.optim.AdamW(model.parameters(), lr=b.pt_lr)
     loader = make_loader(data, b.pt_batch_size, shuffle=True, seed=cfg.seed)
-    schedule = _Schedule(cfg, b.pt_epochs * len(loader))
+    schedule = StepSchedule(cfg, b.pt_epochs * len(loader))
     selection = DevSelection()
     history = []
     for epoch in range(b.pt_epochs):
@@ -501,7 +402,7 @@ def train_nslpg(
             )
             for d in (directory, ft_directory)
         )
-    _check_recipe(cfg, dev)
+    check_recipe(cfg, dev)
     b = cfg.baseline
     if not 0 <= b.nslpg_ft_epochs <= b.nslpg_epochs:
         raise ValueError("nslpg_ft_epochs must be within [0, nslpg_epochs]")
@@ -522,7 +423,7 @@ def train_nslpg(
         [p for p in model.parameters() if p.requires_grad], lr=b.nslpg_lr
     )
     loader = make_loader(data, b.nslpg_batch_size, shuffle=True, seed=cfg.seed)
-    schedule = _Schedule(cfg, b.nslpg_epochs * len(loader))
+    schedule = StepSchedule(cfg, b.nslpg_epochs * len(loader))
     selection = DevSelection()
 
     def run_epoch(m, o, base_lr, sched, sel, epoch) -> dict[str, float]:

@@ -1,0 +1,130 @@
+"""The baselines' training recipe (PT and NSLP-G, :mod:`.baseline_trainer`): the
+learning-rate schedule of every step, the dev score of every epoch and the
+dev-selected epoch.
+
+The dev score is the quantity the students select on (their dev L_pose, §4.3):
+the MSE of the normalised poses at the true lengths — for PT in oracle timing (the
+ground-truth first frame and length, its own frames fed back), for NSLP-G at the
+ground-truth lengths. ``benchmarks/study_baselines.py`` is the recipe search built
+on it (``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from nar_slp.config import Config
+from nar_slp.data.dataset import PoseTextDataset
+from nar_slp.models.nslp_g import NSLPG
+from nar_slp.models.progressive_transformer import ProgressiveTransformer
+from nar_slp.schedules import SCHEDULES, lr_factor
+
+
+class DevSelection:
+    """The dev-selected epoch of one training run: the weights of the epoch with the
+    lowest dev score so far (a tie keeps the earlier epoch), as the students keep
+    their ``best/`` epoch. ``epoch`` 0 = nothing scored yet."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.score = float("inf")
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def update(self, epoch: int, score: float, model: torch.nn.Module) -> None:
+        if not np.isfinite(score):
+            raise FloatingPointError(f"dev score of epoch {epoch} is {score}")
+        if score < self.score:
+            self.epoch, self.score = epoch, float(score)
+            self.state = copy.deepcopy(model.state_dict())
+
+    def restore(self, model: torch.nn.Module) -> None:
+        """Load the selected epoch's weights into ``model`` (no-op if none)."""
+        if self.state is not None:
+            model.load_state_dict(self.state)
+
+
+def check_recipe(cfg: Config, dev: Sequence[Any] | None) -> None:
+    b = cfg.baseline
+    if b.schedule not in SCHEDULES:
+        raise ValueError(
+            f"baseline.schedule {b.schedule!r} unknown; valid: {', '.join(SCHEDULES)}"
+        )
+    if b.select_on_dev and not dev:
+        raise ValueError(
+            "baseline.select_on_dev is set but no dev sequences were given "
+            "(pass dev=... to the baseline trainer)"
+        )
+
+
+class StepSchedule:
+    """Sets the learning rate of ``optimizer`` before each of ``total`` steps from
+    ``baseline.schedule`` (a pure function of the global step, as the students')."""
+
+    def __init__(self, cfg: Config, total: int) -> None:
+        self.name, self.warmup, self.total, self.step = (
+            cfg.baseline.schedule,
+            cfg.baseline.warmup,
+            total,
+            0,
+        )
+
+    def __call__(self, optimizer: torch.optim.Optimizer, base_lr: float) -> None:
+        factor = lr_factor(self.name, self.step, self.total, self.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = base_lr * factor
+        self.step += 1
+
+
+def _dev_mse(preds: Sequence[torch.Tensor], items: Sequence[Any]) -> tuple[float, int]:
+    """Sum of squared errors of ``preds`` (each (T_i, F), normalised) against the
+    items' ground truth over their real frames and values, and the values counted."""
+    sse, n = 0.0, 0
+    for p, item in zip(preds, items, strict=True):
+        y = item.poses.flatten(1)  # (T, J, K) -> (T, F)
+        sse += float(((p[: len(y)].float().cpu() - y) ** 2).sum())
+        n += y.numel()
+    return sse, n
+
+
+@torch.no_grad()
+def pt_dev_score(
+    model: ProgressiveTransformer, dev: PoseTextDataset, batch_size: int = 64
+) -> float:
+    """Dev pose MSE of PT in oracle timing (the GT first frame and length, its own
+    frames fed back): the quantity of the students' dev L_pose, on the same
+    normalised poses."""
+    device = model.start_frame.device
+    sse, n = 0.0, 0
+    for i in range(0, len(dev), batch_size):
+        items = [dev[j] for j in range(i, min(i + batch_size, len(dev)))]
+        gen = model.generate(
+            [it.text for it in items],
+            mode="oracle",
+            first_frames=torch.stack([it.poses[0].flatten() for it in items]).to(
+                device
+            ),
+            lengths=torch.tensor([len(it.poses) for it in items]),
+        )
+        s, c = _dev_mse(gen.poses, items)
+        sse, n = sse + s, n + c
+    return sse / n
+
+
+@torch.no_grad()
+def nslpg_dev_score(model: NSLPG, dev: PoseTextDataset, batch_size: int = 64) -> float:
+    """Dev pose MSE of NSLP-G at the GT lengths (the students' dev L_pose)."""
+    model.eval()
+    device = model.queries.device
+    sse, n = 0.0, 0
+    for i in range(0, len(dev), batch_size):
+        items = [dev[j] for j in range(i, min(i + batch_size, len(dev)))]
+        lens = torch.tensor([len(it.poses) for it in items], device=device)
+        gen = model([it.text for it in items], lens)
+        s, c = _dev_mse(list(gen.poses), items)
+        sse, n = sse + s, n + c
+    return sse / n
