@@ -29,14 +29,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from study_baselines import dev_fgd  # benchmarks/: the same dev FGD protocol
 
 from nar_slp.data.dataset import PoseTextDataset, make_loader
 from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
 from nar_slp.evaluation.metrics import motion_amplitude
+from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
 from nar_slp.reproduce import literal_value
-from nar_slp.students import variant_config
+from nar_slp.students import load_student, variant_config
 from nar_slp.training.student_trainer import evaluate_student, train_student
 from nar_slp.training.vae_trainer import load_vae
 
@@ -53,6 +55,8 @@ COLUMNS = (
     "dev speed",
     "dev spread",
     "dev DurACC %",
+    "dev FGD",
+    "dev FGD se",
     "s/epoch",
     "overrides",
 )
@@ -83,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default="")
     ap.add_argument("--out", default=None, help="CSV to append the row to")
     ap.add_argument("--keep", default=None, help="checkpoint folder to keep")
+    ap.add_argument(
+        "--which",
+        default="best",
+        choices=("best", "last"),
+        help="score the dev-selected epoch (as chapter 03) or the last one",
+    )
     args = ap.parse_args(argv)
 
     run = Path(args.run)
@@ -112,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             cfg, train_set, dev_set, vae, out_dir, device="cpu", resume=False, log=None
         )
         seconds = time.perf_counter() - t0
-    model = res.model
+        model = (
+            res.model if args.which == "best" else load_student(out_dir, which="last")
+        )
 
     def losses(ds: PoseTextDataset) -> dict[str, float]:
         loader = make_loader(ds, batch_size=16, shuffle=False, seed=0)
@@ -128,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     gen = generate(model, vae, data.normaliser, inputs, 64, n_frames=true_len)
     amp = motion_amplitude(gen.poses)
     ref = motion_amplitude([s.poses for s in dev_seqs])
+    fgd_cols = ("", "")
+    tae_dir = run / "evaluators" / "tae"
+    if (tae_dir / "config.json").exists() and not args.data:
+        # the run's TAE scores the committed corpus only; at predicted lengths
+        own = generate(model, vae, data.normaliser, inputs, 64).poses
+        refs = [s.poses for s in dev_seqs]
+        fgd_cols = dev_fgd(own, refs, load_tae(tae_dir), data.normaliser)
     batches = -(-len(train_set) // cfg.student.batch_size)  # per epoch
     steps = len(res.history) * batches
     row = {
@@ -135,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         "n_train": len(train_set),
         "epochs": len(res.history),
         "steps": steps,
-        "selected": res.best_epoch,
+        "selected": res.best_epoch
+        if args.which == "best"
+        else f"last ({len(res.history)})",
         "dev L_pose": f"{dev['pose']:.5f}",
         "train L_pose": f"{probe['pose']:.5f}",
         "gap": f"{dev['pose'] - probe['pose']:.5f}",
@@ -143,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         "dev speed": f"{amp[:, 0].mean() / ref[:, 0].mean():.3f}",
         "dev spread": f"{amp[:, 1].mean() / ref[:, 1].mean():.3f}",
         "dev DurACC %": f"{100 * dev['duracc']:.1f}",
+        "dev FGD": fgd_cols[0],
+        "dev FGD se": fgd_cols[1],
         "s/epoch": f"{seconds / max(len(res.history), 1):.1f}",
         "overrides": " ".join(args.set),
     }
