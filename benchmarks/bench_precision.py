@@ -35,6 +35,7 @@ from pathlib import Path
 
 import torch
 
+from nar_slp.cli import UsageError, parse_sets
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset, collate, make_loader
 from nar_slp.data.normaliser import Normaliser
@@ -42,7 +43,6 @@ from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.student import build_student, student_losses
-from nar_slp.reproduce import literal_value
 from nar_slp.training.student_trainer import train_student
 from nar_slp.utils import autocast_context, pick_device, seed_everything
 
@@ -98,12 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--settings: unknown {unknown}; valid: {', '.join(SETTINGS)}")
     if args.epochs < 1 or args.sequences < 1:
         ap.error("--epochs and --sequences must be >= 1")
-    extra = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: expected KEY=VALUE")
-        extra[key.strip()] = literal_value(value.strip())
+    try:
+        extra = parse_sets(args.set)
+    except UsageError as err:
+        ap.error(str(err))
     if args.text_encoder:
         extra["student.text_encoder"] = args.text_encoder
     device = pick_device(args.device)

@@ -43,6 +43,7 @@ import numpy as np
 
 from nar_slp.bootstrap import bootstrap_counts
 from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
+from nar_slp.cli import UsageError, parse_sets
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.run_data import load_run_data
@@ -50,7 +51,6 @@ from nar_slp.evaluation.fgd import fgd_report
 from nar_slp.evaluation.metrics import mean_dtw_mje, motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
-from nar_slp.reproduce import literal_value
 from nar_slp.training.baseline_recipe import nslpg_dev_score, pt_dev_score
 from nar_slp.training.baseline_trainer import (
     generate_nslpg,
@@ -103,12 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     tae = load_tae(tae_dir) if (tae_dir / "config.json").exists() else None
     train_seqs = data.splits["train"]
     dev_seqs = data.splits["dev"][: args.n_dev]
-    overrides: dict[str, object] = {"baseline.select_on_dev": True}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key.strip()] = literal_value(value.strip())
+    try:
+        overrides = {"baseline.select_on_dev": True, **parse_sets(args.set)}
+    except UsageError as err:
+        ap.error(str(err))
     cfg = get_config("default", seed=args.seed, **overrides)
     t_max = cfg.data.max_frames
     probe_set = PoseTextDataset(
@@ -121,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.system == "kd-shipped":
         rows = [shipped_student_row(data.normaliser, dev_seqs, tae)]
         print(" | ".join(f"{k} {v}" for k, v in rows[0].items()))
-        _append(args.out, rows)
+        append_rows(args.out, rows)
         return 0
     family, variant = args.system.split("-")
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(" | ".join(f"{k} {v}" for k, v in rows[-1].items()))
         print("dev L_pose per epoch: " + " ".join(f"{s:.4f}" for s in scores))
-    _append(args.out, rows)
+    append_rows(args.out, rows)
     return 0
 
 
@@ -208,13 +206,14 @@ def dev_fgd(generated, refs, tae, normaliser) -> tuple[str, str]:
     return f"{rep['fgd']:.1f}", f"{rep['fgd_se']:.1f}"
 
 
-def _append(out: str | None, rows: list[dict]) -> None:
+def append_rows(out: str | None, rows: list[dict], columns=COLUMNS) -> None:
+    """Append ``rows`` to the CSV ``out`` (with a header if it is new); None: no-op."""
     if out:
         path = Path(out)
         path.parent.mkdir(parents=True, exist_ok=True)
         new = not path.exists()
         with path.open("a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer = csv.DictWriter(fh, fieldnames=columns)
             if new:
                 writer.writeheader()
             writer.writerows(rows)

@@ -21,7 +21,6 @@ the run's corpus. Dev is the first ``--n-dev`` sentences of the data's dev split
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import tempfile
 import time
@@ -29,15 +28,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from study_baselines import dev_fgd  # benchmarks/: the same dev FGD protocol
+from study_baselines import append_rows, dev_fgd  # benchmarks/: one protocol
 
+from nar_slp.cli import UsageError, parse_sets
 from nar_slp.data.dataset import PoseTextDataset, make_loader
 from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
 from nar_slp.evaluation.metrics import motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
-from nar_slp.reproduce import literal_value
 from nar_slp.students import load_student, variant_config
 from nar_slp.training.student_trainer import evaluate_student, train_student
 from nar_slp.training.vae_trainer import load_vae
@@ -103,12 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         splits = {s: read_split(Path(args.data), s) for s in ("train", "dev")}
     train_seqs = splits["train"][: args.n_train or None]
     dev_seqs = splits["dev"][: args.n_dev]
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key.strip()] = literal_value(value.strip())
+    try:
+        overrides = parse_sets(args.set)
+    except UsageError as err:
+        ap.error(str(err))
     cfg = variant_config("default", "kd", seed=args.seed, **overrides)
     t_max = cfg.data.max_frames
     train_set = PoseTextDataset(train_seqs, data.normaliser, t_max)
@@ -175,15 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         for h in res.history
     )
     print(f"dev L_pose / L_distil-fraction per epoch: {curve}")
-    if args.out:
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        new = not path.exists()
-        with path.open("a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+    append_rows(args.out, [row], COLUMNS)
     return 0
 
 
