@@ -34,6 +34,7 @@ from nar_slp.cli import UsageError, parse_sets
 from nar_slp.data.dataset import PoseTextDataset, make_loader
 from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
+from nar_slp.evaluation.back_translation import back_translation_scores, load_slt
 from nar_slp.evaluation.metrics import motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
@@ -56,6 +57,8 @@ COLUMNS = (
     "dev DurACC %",
     "dev FGD",
     "dev FGD se",
+    "dev BLEU-4",
+    "GT dev BLEU-4",
     "s/epoch",
     "overrides",
 )
@@ -137,13 +140,20 @@ def main(argv: list[str] | None = None) -> int:
     gen = generate(model, vae, data.normaliser, inputs, 64, n_frames=true_len)
     amp = motion_amplitude(gen.poses)
     ref = motion_amplitude([s.poses for s in dev_seqs])
-    fgd_cols = ("", "")
-    tae_dir = run / "evaluators" / "tae"
+    fgd_cols, bleu = ("", ""), ("", "")
+    tae_dir, slt_dir = run / "evaluators" / "tae", run / "evaluators" / "slt"
+    own = generate(model, vae, data.normaliser, inputs, 64).poses  # predicted lengths
+    refs = [s.poses for s in dev_seqs]
     if (tae_dir / "config.json").exists() and not args.data:
-        # the run's TAE scores the committed corpus only; at predicted lengths
-        own = generate(model, vae, data.normaliser, inputs, 64).poses
-        refs = [s.poses for s in dev_seqs]
+        # the run's evaluators score the committed corpus only
         fgd_cols = dev_fgd(own, refs, load_tae(tae_dir), data.normaliser)
+    if (slt_dir / "config.json").exists() and not args.data:
+        slt, texts = load_slt(slt_dir), [s.text for s in dev_seqs]
+        scores = [
+            back_translation_scores(slt, p, texts, data.normaliser)[0]
+            for p in (own, refs)
+        ]
+        bleu = tuple(f"{float(x['BLEU-4']):.1f}" for x in scores)  # x100
     batches = -(-len(train_set) // cfg.student.batch_size)  # per epoch
     steps = len(res.history) * batches
     row = {
@@ -163,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         "dev DurACC %": f"{100 * dev['duracc']:.1f}",
         "dev FGD": fgd_cols[0],
         "dev FGD se": fgd_cols[1],
+        "dev BLEU-4": bleu[0],
+        "GT dev BLEU-4": bleu[1],
         "s/epoch": f"{seconds / max(len(res.history), 1):.1f}",
         "overrides": " ".join(args.set),
     }
