@@ -6,17 +6,19 @@ by which model was tuned. Trains one baseline with the package's own ``train_pt`
 ``train_nslpg`` on the run's training split, scores every epoch on dev with the
 quantity the students select on (pose MSE of the normalised poses at the true
 lengths: PT in oracle timing, the GT first frame and length, its own frames fed
-back; NSLP-G at the GT lengths), keeps the dev-selected epoch
-(``baseline.select_on_dev``) and prints (and appends to ``--out``) one row:
+back; NSLP-G at the GT lengths), keeps the dev-selected epoch (``select_on_dev``
+of the trainers' ``BaselineRecipe``) and prints (and appends to ``--out``) one row:
 
     the selected epoch and its dev L_pose, the last epoch's dev L_pose; then of the
     kept model (the selected epoch's, or the last with ``--set
-    baseline.select_on_dev=False``): the same score on as many training sentences as
-    dev has and the gap, and of its dev poses at the true lengths DTW-MJE (PT units,
-    the paper's metric) and speed and spread relative to the ground truth; with a
-    trained TAE, the dev FGD (x10, Table 1's protocol) of its main-row outputs (PT
-    decoding honestly, NSLP-G at the mean training length) and its bootstrap
-    standard error over the dev sentences; seconds per epoch.
+    baseline.select_on_dev=False``; ``baseline.schedule``, ``baseline.warmup`` and
+    ``baseline.select_on_dev`` set the ``BaselineRecipe``, the rest the config): the
+    same score on as many training sentences as dev has and the gap, and of its dev
+    poses at the true lengths DTW-MJE (PT units, the paper's metric) and speed and
+    spread relative to the ground truth; with a trained TAE, the dev FGD (x10, Table
+    1's protocol) of its main-row outputs (PT decoding honestly, NSLP-G at the mean
+    training length) and its bootstrap standard error over the dev sentences;
+    seconds per epoch.
 
     OMP_NUM_THREADS=1 python benchmarks/study_baselines.py --run runs/default \\
         --system pt-base --label committed --out benchmarks/results/baseline_study.csv
@@ -51,7 +53,11 @@ from nar_slp.evaluation.fgd import fgd_report
 from nar_slp.evaluation.metrics import mean_dtw_mje, motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
-from nar_slp.training.baseline_recipe import nslpg_dev_score, pt_dev_score
+from nar_slp.training.baseline_recipe import (
+    BaselineRecipe,
+    nslpg_dev_score,
+    pt_dev_score,
+)
 from nar_slp.training.baseline_trainer import (
     generate_nslpg,
     generate_pt,
@@ -104,9 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     train_seqs = data.splits["train"]
     dev_seqs = data.splits["dev"][: args.n_dev]
     try:
-        overrides = {"baseline.select_on_dev": True, **parse_sets(args.set)}
+        overrides = parse_sets(args.set)
     except UsageError as err:
         ap.error(str(err))
+    # the recipe keys are the trainers' BaselineRecipe, not config fields
+    recipe = BaselineRecipe(
+        schedule=overrides.pop("baseline.schedule", "constant"),
+        warmup=overrides.pop("baseline.warmup", 0.05),
+        select_on_dev=overrides.pop("baseline.select_on_dev", True),
+    )
     cfg = get_config("default", seed=args.seed, **overrides)
     t_max = cfg.data.max_frames
     probe_set = PoseTextDataset(
@@ -133,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                     data.normaliser,
                     Path(tmp) / "pt",
                     dev=dev_seqs,
+                    recipe=recipe,
                 )
             }
             epochs = cfg.baseline.pt_epochs
@@ -146,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 Path(tmp) / "m",
                 Path(tmp) / "ft",
                 dev=dev_seqs,
+                recipe=recipe,
             )
             results = {args.system: base, f"{args.system}-ft": ft}
             epochs = cfg.baseline.nslpg_epochs
@@ -156,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     for system, res in results.items():
         scores = [h["dev_pose"] for h in res.history]
         selected = int(np.argmin(scores)) + 1
-        kept = selected if cfg.baseline.select_on_dev else len(scores)
+        kept = selected if recipe.select_on_dev else len(scores)
         if family == "pt":
             probe = pt_dev_score(res.model, probe_set)
             gen, _ = generate_pt(res.model, texts, data.normaliser, "oracle", dev_seqs)

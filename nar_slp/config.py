@@ -236,21 +236,14 @@ class BaselineConfig:
     # The baselines' recipe search (benchmarks/README.md, measured on dev after the
     # committed run) finds PT under-trained here: dev FGD 150 at 6 epochs, 88 at 24,
     # 81 at 48 (its dev pose MSE prefers 1 epoch and no motion); NSLP-G gains with 16
-    # epochs, dropout 0.1 and select_on_dev (dev FGD 256 vs 296). Kept as committed
+    # epochs, dropout 0.1 and the dev-selected epoch (dev FGD 256 vs 296; the
+    # schedule and selection are nar_slp.training.baseline_recipe.BaselineRecipe,
+    # an argument of the trainers). Kept as committed
     # until every system is re-trained under one selection rule (#15).
     pt_epochs: int = 6
     pt_future_frames: int = 10  # FP: frames predicted per step (the first is used)
     pt_noise_rate: float = 5.0  # GN: noise std = rate × previous epoch's error std
     pt_stop_counter: float = 1.0  # honest inference stops once the counter >= this
-    # Learning-rate schedule of PT and NSLP-G over all their optimizer steps, as the
-    # students' (nar_slp.schedules): "constant" | "warmup_cosine" (linear warm-up over
-    # `warmup` of the steps, then cosine decay to 10 % of the rate).
-    schedule: str = "constant"
-    warmup: float = 0.05
-    # Keep each baseline's dev-selected epoch (lowest dev pose MSE at the true
-    # lengths: PT in oracle timing, NSLP-G at the GT lengths), as the students keep
-    # theirs; False = the last epoch. Chapter 04 passes the dev split.
-    select_on_dev: bool = False
     nslpg_d_model: int = 64
     nslpg_layers: int = 2
     nslpg_heads: int = 4

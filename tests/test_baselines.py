@@ -22,6 +22,7 @@ from nar_slp.models.progressive_transformer import (
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
 from nar_slp.training.baseline_recipe import (
+    BaselineRecipe,
     DevSelection,
     StepSchedule,
     nslpg_dev_score,
@@ -422,10 +423,12 @@ def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
         **{
             "baseline.pt_epochs": 3,
             "baseline.pt_lr": 3e-2,  # a rate at which dev peaks before the last epoch
-            "baseline.select_on_dev": True,
         }
     )
-    sel = train_pt(sel_cfg, "base", train, norm, tmp_path / "sel", dev=dev)
+    select = BaselineRecipe(select_on_dev=True)
+    sel = train_pt(
+        sel_cfg, "base", train, norm, tmp_path / "sel", dev=dev, recipe=select
+    )
     scores = [h["dev_pose"] for h in sel.history]
     best = int(np.argmin(scores)) + 1
     assert best < 3, scores  # else this test could not tell selection from "last"
@@ -436,12 +439,11 @@ def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
         scores[best - 1], rel=1e-5
     )
     with pytest.raises(ValueError, match="select_on_dev"):
-        train_pt(sel_cfg, "base", train, norm, tmp_path / "x", retrain=True)
+        train_pt(sel_cfg, "base", train, norm, tmp_path / "x", recipe=select)
 
 
 def test_baseline_schedule_sets_the_rate_of_every_step(tmp_path):
-    cfg = _cfg(**{"baseline.schedule": "warmup_cosine", "baseline.warmup": 0.5})
-    sched = StepSchedule(cfg, total=4)
+    sched = StepSchedule(BaselineRecipe("warmup_cosine", warmup=0.5), total=4)
     opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1.0)
     rates = []
     for _ in range(4):
@@ -449,9 +451,15 @@ def test_baseline_schedule_sets_the_rate_of_every_step(tmp_path):
         rates.append(opt.param_groups[0]["lr"])
     assert rates[0] == pytest.approx(1.0) and rates[1] == pytest.approx(2.0)
     assert rates[-1] < rates[1]
-    bad = _cfg(**{"baseline.schedule": "cosine"})
-    with pytest.raises(ValueError, match="baseline.schedule"):
-        train_pt(bad, "base", _seqs(), Normaliser.fit(_seqs()), tmp_path / "b")
+    with pytest.raises(ValueError, match="recipe.schedule"):
+        train_pt(
+            _cfg(),
+            "base",
+            _seqs(),
+            Normaliser.fit(_seqs()),
+            tmp_path / "b",
+            recipe=BaselineRecipe("cosine"),
+        )
 
 
 def test_train_nslpg_selects_each_model_on_its_own_history(tmp_path):
@@ -471,7 +479,6 @@ def test_train_nslpg_selects_each_model_on_its_own_history(tmp_path):
             "baseline.nslpg_ft_epochs": 2,
             "baseline.nslpg_lr": 0.1,  # dev peaks at a shared epoch for Base
             "baseline.nslpg_ft_lr": 0.1,
-            "baseline.select_on_dev": True,
         }
     )
     base, ft = train_nslpg(
@@ -483,6 +490,7 @@ def test_train_nslpg_selects_each_model_on_its_own_history(tmp_path):
         tmp_path / "b",
         tmp_path / "f",
         dev=dev,
+        recipe=BaselineRecipe(select_on_dev=True),
     )
     dev_set = PoseTextDataset(dev, norm, max_frames=T_MAX, truncate=True)
     selected = []

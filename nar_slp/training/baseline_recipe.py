@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from nar_slp.config import Config
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.models.nslp_g import NSLPG
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
@@ -48,27 +48,44 @@ class DevSelection:
             model.load_state_dict(self.state)
 
 
-def check_recipe(cfg: Config, dev: Sequence[Any] | None) -> None:
-    b = cfg.baseline
-    if b.schedule not in SCHEDULES:
+@dataclass(frozen=True)
+class BaselineRecipe:
+    """How a baseline trains beyond its config: ``schedule`` of the learning rate
+    over all optimizer steps, as the students' (:mod:`nar_slp.schedules`:
+    ``"constant"`` | ``"warmup_cosine"``, linear warm-up over ``warmup`` of the steps
+    then cosine decay to 10 %), and ``select_on_dev``: keep the epoch with the
+    lowest dev score (needs dev sequences) instead of the last. The default is the
+    committed recipe (constant rate, last epoch)."""
+
+    schedule: str = "constant"
+    warmup: float = 0.05
+    select_on_dev: bool = False
+
+
+COMMITTED_RECIPE = BaselineRecipe()
+
+
+def check_recipe(recipe: BaselineRecipe, dev: Sequence[Any] | None) -> None:
+    if recipe.schedule not in SCHEDULES:
         raise ValueError(
-            f"baseline.schedule {b.schedule!r} unknown; valid: {', '.join(SCHEDULES)}"
+            f"recipe.schedule {recipe.schedule!r} unknown; valid: "
+            f"{', '.join(SCHEDULES)}"
         )
-    if b.select_on_dev and not dev:
+    if recipe.select_on_dev and not dev:
         raise ValueError(
-            "baseline.select_on_dev is set but no dev sequences were given "
+            "recipe.select_on_dev is set but no dev sequences were given "
             "(pass dev=... to the baseline trainer)"
         )
 
 
 class StepSchedule:
     """Sets the learning rate of ``optimizer`` before each of ``total`` steps from
-    ``baseline.schedule`` (a pure function of the global step, as the students')."""
+    ``recipe.schedule`` (a pure function of the global step, as the students')."""
 
-    def __init__(self, cfg: Config, total: int) -> None:
+    def __init__(self, recipe: BaselineRecipe, total: int) -> None:
         self.name, self.warmup, self.total, self.step = (
-            cfg.baseline.schedule,
-            cfg.baseline.warmup,
+            recipe.schedule,
+            recipe.warmup,
             total,
             0,
         )

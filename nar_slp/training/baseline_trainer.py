@@ -39,6 +39,8 @@ from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.training.baseline_recipe import (
+    COMMITTED_RECIPE,
+    BaselineRecipe,
     DevSelection,
     StepSchedule,
     check_recipe,
@@ -178,11 +180,12 @@ def train_pt(
     device: str = "cpu",
     retrain: bool = False,
     dev: Sequence[Any] | None = None,
+    recipe: BaselineRecipe = COMMITTED_RECIPE,
 ) -> BaselineTrainResult:
     """Train PT (``variant`` "base" | "fpgn") on the training sequences and save it
     to ``directory``; an existing checkpoint there is loaded instead (unless
     ``retrain``). With ``dev`` sequences every epoch's :func:`pt_dev_score` goes into
-    the history, and with ``baseline.select_on_dev`` the dev-selected epoch's
+    the history, and with ``recipe.select_on_dev`` the dev-selected epoch's
     weights are the ones saved."""
     directory = Path(directory)
     if checkpoint_exists(directory) and not retrain:
@@ -190,7 +193,7 @@ def train_pt(
         return BaselineTrainResult(
             load_pt(directory, device), ckpt.extra["history"], directory
         )
-    check_recipe(cfg, dev)
+    check_recipe(recipe, dev)
     b = cfg.baseline
     seed_everything(cfg.seed)
     data = _dataset(cfg, train, normaliser)
@@ -201,7 +204,7 @@ def train_pt(
     model.fit_statistics(frames.to(device))
     opt = torch.optim.AdamW(model.parameters(), lr=b.pt_lr)
     loader = make_loader(data, b.pt_batch_size, shuffle=True, seed=cfg.seed)
-    schedule = StepSchedule(cfg, b.pt_epochs * len(loader))
+    schedule = StepSchedule(recipe, b.pt_epochs * len(loader))
     selection = DevSelection()
     history = []
     for epoch in range(b.pt_epochs):
@@ -221,7 +224,7 @@ def train_pt(
         )
         if dev_data is not None:
             history[-1]["dev_pose"] = pt_dev_score(model, dev_data)
-            if b.select_on_dev:
+            if recipe.select_on_dev:
                 selection.update(epoch + 1, history[-1]["dev_pose"], model)
     selection.restore(model)
     save_checkpoint(
@@ -382,6 +385,7 @@ def train_nslpg(
     device: str = "cpu",
     retrain: bool = False,
     dev: Sequence[Any] | None = None,
+    recipe: BaselineRecipe = COMMITTED_RECIPE,
 ) -> tuple[BaselineTrainResult, BaselineTrainResult]:
     """Train NSLP-G (Base, or GS when ``gs``) and its "+ft" sibling; save both.
 
@@ -389,7 +393,7 @@ def train_nslpg(
     model trains on (saved to ``directory``) and a copy trains with the PGM unfrozen
     at ``nslpg_ft_lr`` (saved to ``ft_directory``); both continue the same schedule.
     With ``dev`` sequences every epoch's :func:`nslpg_dev_score` goes into the
-    histories; with ``baseline.select_on_dev`` each model keeps the dev-selected
+    histories; with ``recipe.select_on_dev`` each model keeps the dev-selected
     epoch of its own history (the shared epochs included).
     """
     directory, ft_directory = Path(directory), Path(ft_directory)
@@ -402,7 +406,7 @@ def train_nslpg(
             )
             for d in (directory, ft_directory)
         )
-    check_recipe(cfg, dev)
+    check_recipe(recipe, dev)
     b = cfg.baseline
     if not 0 <= b.nslpg_ft_epochs <= b.nslpg_epochs:
         raise ValueError("nslpg_ft_epochs must be within [0, nslpg_epochs]")
@@ -423,7 +427,7 @@ def train_nslpg(
         [p for p in model.parameters() if p.requires_grad], lr=b.nslpg_lr
     )
     loader = make_loader(data, b.nslpg_batch_size, shuffle=True, seed=cfg.seed)
-    schedule = StepSchedule(cfg, b.nslpg_epochs * len(loader))
+    schedule = StepSchedule(recipe, b.nslpg_epochs * len(loader))
     selection = DevSelection()
 
     def run_epoch(m, o, base_lr, sched, sel, epoch) -> dict[str, float]:
@@ -433,7 +437,7 @@ def train_nslpg(
         }
         if dev_data is not None:
             row["dev_pose"] = nslpg_dev_score(m, dev_data)
-            if b.select_on_dev:
+            if recipe.select_on_dev:
                 sel.update(epoch + 1, row["dev_pose"], m)
         return row
 
