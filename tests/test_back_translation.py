@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import random_walk
 
 from nar_slp.checkpoints import load_checkpoint
 from nar_slp.config import get_config
@@ -32,19 +33,11 @@ TEXTS = ["sun in the north", "rain in the south", "cold wind today", "warm sun t
 GLOSSES = ["SUN NORTH", "RAIN SOUTH", "COLD WIND TODAY", "WARM SUN TODAY"]
 
 
-def _walk(t: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    base = rng.normal(0, 0.2, (1, 50, 3))
-    return (base + np.cumsum(rng.normal(0, 0.01, (t, 50, 3)), axis=0)).astype(
-        np.float32
-    )
-
-
 @pytest.fixture(scope="module")
 def corpus() -> list[SignSequence]:
     seqs = []
     for i in range(8):
-        poses = _walk(30 + 7 * i, i)
+        poses = random_walk(30 + 7 * i, i)
         poses[:, 1] = 0.0  # the neck is the origin: a constant channel
         seqs.append(SignSequence(f"s{i}", TEXTS[i % 4], GLOSSES[i % 4], poses))
     return seqs

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import random_walk
 from sacrebleu.metrics import BLEU
 
 from nar_slp.bootstrap import (
@@ -59,14 +60,6 @@ SE_KEYS = (
 )
 
 
-def _walk(t: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    base = rng.normal(0, 0.2, (1, 50, 3))
-    return (base + np.cumsum(rng.normal(0, 0.01, (t, 50, 3)), axis=0)).astype(
-        np.float32
-    )
-
-
 def _synthetic(n: int, per: int, shift: float, seed: int) -> WindowFeatures:
     """``per`` windows of 4-d features for each of ``n`` sentences."""
     rng = np.random.default_rng(seed)
@@ -116,7 +109,12 @@ def test_mean_se_matches_theory_and_shrinks_as_one_over_sqrt_n():
 
 
 def test_window_sentence_ids_follow_the_sequences(normaliser, tae):
-    seqs = [_walk(40, 0), _walk(5, 1), _walk(90, 2), _walk(20, 3)]
+    seqs = [
+        random_walk(40, 0),
+        random_walk(5, 1),
+        random_walk(90, 2),
+        random_walk(20, 3),
+    ]
     segs = collect_segments(seqs, tae, normaliser)
     # 40 -> 2 windows, 5 -> excluded (< 8 frames), 90 -> 5 windows, 20 -> 1 segment
     assert segs.sentence.tolist() == [0, 0, 2, 2, 2, 2, 2, 3]
@@ -198,14 +196,14 @@ def test_bleu_from_sentence_statistics_equals_sacrebleu_on_resampled_lists():
 @pytest.fixture(scope="module")
 def refs() -> list[SignSequence]:
     return [
-        SignSequence(f"s{i}", TEXTS[i % 4], "", _walk(30 + 13 * i, i))
+        SignSequence(f"s{i}", TEXTS[i % 4], "", random_walk(30 + 13 * i, i))
         for i in range(10)
     ]
 
 
 @pytest.fixture(scope="module")
 def normaliser() -> Normaliser:
-    return Normaliser.fit([_walk(30 + 13 * i, i) for i in range(10)], margin=0.5)
+    return Normaliser.fit([random_walk(30 + 13 * i, i) for i in range(10)], margin=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +222,10 @@ def slt() -> SLTModel:
 
 @pytest.fixture(scope="module")
 def system(refs) -> SystemOutput:
-    gen = [_walk(len(s.poses) + 20 * (i % 3) - 10, 100 + i) for i, s in enumerate(refs)]
+    gen = [
+        random_walk(len(s.poses) + 20 * (i % 3) - 10, 100 + i)
+        for i, s in enumerate(refs)
+    ]
     return SystemOutput("x", gen, np.array([len(g) for g in gen]))
 
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import random_walk
 
 from nar_slp.bootstrap import bootstrap_counts
 from nar_slp.config import get_config
@@ -37,18 +38,9 @@ from nar_slp.evaluation.tae_training import (
 )
 
 
-def _walk(t: int, seed: int) -> np.ndarray:
-    """A (T, 50, 3) random-walk pose sequence in PT-like units."""
-    rng = np.random.default_rng(seed)
-    base = rng.normal(0, 0.2, (1, 50, 3))
-    return (base + np.cumsum(rng.normal(0, 0.01, (t, 50, 3)), axis=0)).astype(
-        np.float32
-    )
-
-
 @pytest.fixture(scope="module")
 def seqs() -> list[np.ndarray]:
-    return [_walk(t, i) for i, t in enumerate([40, 55, 70, 90, 120, 36, 60, 80])]
+    return [random_walk(t, i) for i, t in enumerate([40, 55, 70, 90, 120, 36, 60, 80])]
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +133,7 @@ def test_feature_depends_on_frame_order(tae, seqs, normaliser):
 
 def test_short_sequences_follow_the_documented_rule(tae, normaliser):
     # 5 frames: excluded (< 8); 20: one short segment; 40: windows [0,34) and [6,40)
-    data = [_walk(5, 1), _walk(20, 2), _walk(40, 3)]
+    data = [random_walk(5, 1), random_walk(20, 2), random_walk(40, 3)]
     got = collect_segments(data, tae, normaliser)
     assert [len(s) for s in got.segments] == [20, 34, 34]
     assert got.n_excluded == 1 and got.n_sequences == 2
@@ -161,15 +153,15 @@ def test_fgd_of_identical_sets_is_zero_and_offset_is_positive(tae, seqs, normali
 
 
 def test_fgd_needs_two_segments_per_side(tae, seqs, normaliser):
-    report = fgd_report([_walk(20, 9)], seqs, tae, normaliser)
+    report = fgd_report([random_walk(20, 9)], seqs, tae, normaliser)
     assert math.isnan(report["fgd"]) and report["n_generated"] == 1
     with pytest.raises(ValueError, match="segments"):
-        fgd([_walk(20, 9)], seqs, tae, normaliser)
+        fgd([random_walk(20, 9)], seqs, tae, normaliser)
 
 
 def test_fgd_by_interval_counts_and_nan_bins(tae, normaliser):
-    gen = [_walk(60, 11), _walk(120, 12)]
-    ref = [_walk(45, 13), _walk(210, 14)]
+    gen = [random_walk(60, 11), random_walk(120, 12)]
+    ref = [random_walk(45, 13), random_walk(210, 14)]
     # unmatched pools, 2 windows per side suffice: the rule before matching
     res = fgd_by_interval(gen, ref, tae, normaliser, match_counts=False)
     assert list(res) == ["0-50", "50-100", "100-150", "150-200"]
@@ -199,7 +191,7 @@ def test_fgd_by_interval_counts_and_nan_bins(tae, normaliser):
 
 
 def test_interval_segments_are_the_exact_frames(tae, normaliser):
-    seq = _walk(130, 21)
+    seq = random_walk(130, 21)
     got = collect_segments([seq], tae, normaliser, 50, 100).segments
     flat = normaliser.transform(seq, warn=False).reshape(130, -1)
     np.testing.assert_array_equal(got[0], flat[50:84])
@@ -241,8 +233,12 @@ def test_subsample_windows_is_seeded_ordered_and_without_replacement():
 
 
 def test_bins_score_the_same_count_on_both_sides(tae, normaliser):
-    gen = [_walk(t, 30 + i) for i, t in enumerate([120, 150, 90, 200, 60, 130] * 3)]
-    ref = [_walk(t, 60 + i) for i, t in enumerate([100, 60, 180, 70, 140, 90] * 3)]
+    gen = [
+        random_walk(t, 30 + i) for i, t in enumerate([120, 150, 90, 200, 60, 130] * 3)
+    ]
+    ref = [
+        random_walk(t, 60 + i) for i, t in enumerate([100, 60, 180, 70, 140, 90] * 3)
+    ]
     res = fgd_by_interval(gen, ref, tae, normaliser, min_windows=4)
     for a, b in ((0, 50), (50, 100)):
         v = res[f"{a}-{b}"]
@@ -265,10 +261,13 @@ def test_bins_score_the_same_count_on_both_sides(tae, normaliser):
 def test_fixed_counts_compare_systems_on_one_count_and_flag_short_pools(
     tae, normaliser
 ):
-    ref = [_walk(t, 90 + i) for i, t in enumerate([100, 160, 120, 80] * 3)]
-    long_sys = [_walk(t + 40, 120 + i) for i, t in enumerate([100, 160, 120, 80] * 3)]
+    ref = [random_walk(t, 90 + i) for i, t in enumerate([100, 160, 120, 80] * 3)]
+    long_sys = [
+        random_walk(t + 40, 120 + i) for i, t in enumerate([100, 160, 120, 80] * 3)
+    ]
     short_sys = [
-        _walk(max(t - 60, 9), 150 + i) for i, t in enumerate([100, 160, 120, 80] * 3)
+        random_walk(max(t - 60, 9), 150 + i)
+        for i, t in enumerate([100, 160, 120, 80] * 3)
     ]
     counts = common_window_counts([long_sys, short_sys, ref], tae)
     assert counts["0-50"] == min(
@@ -345,7 +344,7 @@ def test_constant_channels_are_dropped_from_features(seqs):
 
 
 def test_early_stopping_keeps_the_best_dev_epoch(tmp_path, seqs, normaliser):
-    dev = [_walk(t, 40 + i) for i, t in enumerate([50, 70, 36])]
+    dev = [random_walk(t, 40 + i) for i, t in enumerate([50, 70, 36])]
     # min_delta so large that only the first epoch counts as an improvement
     cfg = get_config(
         "smoke",

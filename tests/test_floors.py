@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from helpers import random_walk
 
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
@@ -14,13 +15,8 @@ from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.systems import GT, PGM_FLOOR, RANDOM
 
 
-def _walk(t, seed):
-    rng = np.random.default_rng(seed)
-    return np.cumsum(rng.normal(0, 0.01, (t, 50, 3)), axis=0).astype(np.float32)
-
-
 def test_motion_amplitude_scales_with_the_motion():
-    seqs = [_walk(40 + i, i) for i in range(5)]
+    seqs = [random_walk(40 + i, i, base=None) for i in range(5)]
     amp = motion_amplitude(seqs)
     assert amp.shape == (5, 2) and (amp > 0).all()
     # halving every excursion around the sequence mean halves speed and spread
@@ -37,7 +33,7 @@ def test_motion_amplitude_scales_with_the_motion():
 
 
 def test_pgm_reconstruction_keeps_lengths_and_round_trips_an_identity_like_vae():
-    seqs = [_walk(10 + i, i) for i in range(3)]
+    seqs = [random_walk(10 + i, i, base=None) for i in range(3)]
     norm = Normaliser.fit(seqs)
     torch.manual_seed(0)
     vae = PoseVAE(get_config("smoke").vae).eval()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_walk
 
 from nar_slp.evaluation.metrics import (
     dtw_mje,
@@ -14,11 +15,6 @@ from nar_slp.evaluation.metrics import (
     mean_dtw_mje,
     slice_interval,
 )
-
-
-def _walk(t: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.cumsum(rng.normal(0, 0.02, (t, 50, 3)), axis=0).astype(np.float32)
 
 
 def _brute_dtw(cost: np.ndarray) -> tuple[float, int]:
@@ -70,21 +66,21 @@ def test_duracc_boundary_is_strict_less_than_one_second():
 
 
 def test_dtw_of_a_sequence_with_itself_is_zero():
-    x = _walk(40, 0)
+    x = random_walk(40, 0, step=0.02, base=None)
     assert dtw_mje(x, x) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_dtw_time_stretched_copy_is_zero_and_lengths_may_differ():
-    x = _walk(30, 1)
+    x = random_walk(30, 1, step=0.02, base=None)
     stretched = np.repeat(x, 2, axis=0)  # 60 frames
     assert dtw_mje(stretched, x) == pytest.approx(0.0, abs=1e-6)
-    y = _walk(17, 2)
+    y = random_walk(17, 2, step=0.02, base=None)
     assert dtw_mje(x, y) > 0.0
     assert dtw_mje(x, y) == pytest.approx(dtw_mje(y, x))
 
 
 def test_dtw_constant_offset_is_the_offset():
-    x = _walk(25, 3)
+    x = random_walk(25, 3, step=0.02, base=None)
     shifted = x.copy()
     shifted[..., 0] += 0.1  # every joint moves 0.1 along x
     assert dtw_mje(x, shifted) == pytest.approx(0.1, rel=1e-5)
@@ -111,7 +107,8 @@ def test_frame_cost_is_mean_joint_distance():
 
 
 def test_mean_dtw_mje_averages_pairs():
-    x, y = _walk(20, 4), _walk(22, 5)
+    x = random_walk(20, 4, step=0.02, base=None)
+    y = random_walk(22, 5, step=0.02, base=None)
     assert mean_dtw_mje([x, x], [x, y]) == pytest.approx(dtw_mje(x, y) / 2)
     with pytest.raises(ValueError, match="references"):
         mean_dtw_mje([x], [x, y])

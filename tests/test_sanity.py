@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import random_walk
 
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
@@ -18,14 +19,6 @@ from nar_slp.evaluation.sanity import (
     smooth,
 )
 from nar_slp.evaluation.tae import TAE
-
-
-def _walk(t: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    base = rng.normal(0, 0.2, (1, 50, 3))
-    return (base + np.cumsum(rng.normal(0, 0.01, (t, 50, 3)), axis=0)).astype(
-        np.float32
-    )
 
 
 def test_perturbations_do_what_they_say():
@@ -49,8 +42,8 @@ def test_perturbations_do_what_they_say():
 
 
 def test_perturbation_table_rows_floor_and_monotone_noise():
-    a = [_walk(t, i) for i, t in enumerate([60, 80, 100, 45, 70, 90] * 2)]
-    b = [_walk(t, 50 + i) for i, t in enumerate([65, 75, 95, 50, 85, 60] * 2)]
+    a = [random_walk(t, i) for i, t in enumerate([60, 80, 100, 45, 70, 90] * 2)]
+    b = [random_walk(t, 50 + i) for i, t in enumerate([65, 75, 95, 50, 85, 60] * 2)]
     norm = Normaliser.fit(a + b, margin=0.5)
     torch.manual_seed(0)
     tae = TAE(d_model=16, n_layers=1, n_heads=2, latent=8).eval()
