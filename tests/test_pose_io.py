@@ -1,4 +1,5 @@
-"""``.pose`` export/import (nar_slp.data.pose_io) with pose-format."""
+"""``.pose`` export/import (nar_slp.data.pose_io, pose_layout, gap_filling) with
+pose-format."""
 
 from __future__ import annotations
 
@@ -20,17 +21,16 @@ from pose_format.pose_header import (  # noqa: E402
     PoseHeaderDimensions,
 )
 
+from nar_slp.data.gap_filling import PT_MEAN_BODY, PT_SHOULDER_WIDTH  # noqa: E402
 from nar_slp.data.pose_io import (  # noqa: E402
-    PT_MEAN_BODY,
-    PT_SHOULDER_WIDTH,
     PoseGapWarning,
-    PoseImportError,
     pose_to_pt,
     pt50_header,
     pt_to_pose,
     read_pose,
     write_pose,
 )
+from nar_slp.data.pose_layout import PoseImportError  # noqa: E402
 from nar_slp.skeleton import BONES, GROUPS, NUM_JOINTS  # noqa: E402
 
 MP_BODY = (
