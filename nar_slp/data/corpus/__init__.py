@@ -8,6 +8,7 @@ with the same file format, skeleton and coordinate conventions
 - ``grammar``  weather-forecast sentences (English by default, German as an option) and
                their gloss sequences (not word for word: DGS-like order, dropped
                function words, shared synonyms, number glosses);
+               its word lists, synonyms and phrase variants: ``grammar_tables``;
 - ``lexicon``  >= 250 glosses, each a fixed sign (hand shape, orientation, location,
                movement, hands, duration) that does not depend on the corpus seed;
 - ``signer``   several signers with different proportions; two-link arm IK and 3-D

@@ -14,6 +14,8 @@ on those surface choices. The gloss side follows DGS-like conventions of PHOENIX
 Glosses are produced as language-independent IDs (the English gloss names of
 ``lexicon.CONCEPTS``); ``lexicon.gloss_name`` renders them in the corpus language.
 Text is lowercase words separated by single spaces, without punctuation (like PHOENIX).
+The word lists, synonyms and phrase variants the generators draw from live in
+``grammar_tables``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from nar_slp.data.corpus.grammar_tables import (
+    AIR,
+    COMPARATIVES,
+    DAY_PARTS,
+    DAYS,
+    DE_END,
+    DE_TENS,
+    DE_UNITS,
+    DIRECTIONS,
+    EN_ORD,
+    EN_TENS,
+    EN_UNITS,
+    FOREIGN,
+    FREQ,
+    INTRO_TIMES,
+    LANDSCAPES,
+    MAX_NUMBER,
+    MOD_DE_ADJ,
+    MOD_DE_ADV,
+    MOD_DE_QUANT,
+    MOD_EN_ADJ,
+    MOD_EN_ADV,
+    MOD_EN_QUANT,
+    MONTHS,
+    MOVERS,
+    NOUN_PHENOMENA,
+    PHENOMENA,
+    REGIONS,
+    REMAIN,
+    TIMES,
+    WIND_MODS,
+    Phenomenon,
+)
 
 LANGUAGES = ("en", "de")
 Phrase = tuple[list[str], list[str]]  # (words, gloss IDs)
@@ -47,57 +83,37 @@ def _w(text: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- numbers
-_EN_UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve "
-    "thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
-_DE_UNITS = (
-    "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf "
-    "dreizehn vierzehn fünfzehn sechzehn siebzehn achtzehn neunzehn"
-).split()
-_EN_TENS = {20: "twenty", 30: "thirty"}
-_DE_TENS = {20: "zwanzig", 30: "dreißig"}
-MAX_NUMBER = 35  # number glosses ZERO .. THIRTY-FIVE
-
-
 def number_gloss(n: int) -> str:
     """Gloss ID of 0 <= n <= 35: ``TWELVE``, ``TWENTY-ONE``..."""
     if not 0 <= n <= MAX_NUMBER:
         raise ValueError(f"number {n} outside 0..{MAX_NUMBER}")
     if n < 20:
-        return _EN_UNITS[n].upper()
+        return EN_UNITS[n].upper()
     tens, unit = divmod(n, 10)
-    name = _EN_TENS[tens * 10].upper()
-    return name if unit == 0 else f"{name}-{_EN_UNITS[unit].upper()}"
+    name = EN_TENS[tens * 10].upper()
+    return name if unit == 0 else f"{name}-{EN_UNITS[unit].upper()}"
 
 
 def number_words(n: int, lang: str) -> list[str]:
     if n < 20:
-        return [(_EN_UNITS if lang == "en" else _DE_UNITS)[n]]
+        return [(EN_UNITS if lang == "en" else DE_UNITS)[n]]
     tens, unit = divmod(n, 10)
     if lang == "en":
-        return [_EN_TENS[tens * 10]] + ([_EN_UNITS[unit]] if unit else [])
+        return [EN_TENS[tens * 10]] + ([EN_UNITS[unit]] if unit else [])
     if unit == 0:
-        return [_DE_TENS[tens * 10]]
-    return [("ein" if unit == 1 else _DE_UNITS[unit]) + "und" + _DE_TENS[tens * 10]]
-
-
-_EN_ORD = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
-    "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
-    "nineteenth"
-).split()
+        return [DE_TENS[tens * 10]]
+    return [("ein" if unit == 1 else DE_UNITS[unit]) + "und" + DE_TENS[tens * 10]]
 
 
 def ordinal_words(n: int, lang: str) -> list[str]:
     """Day of month 1..31 as an ordinal ("twenty first" / "einundzwanzigsten")."""
     if lang == "en":
         if n < 20:
-            return [_EN_ORD[n - 1]]
+            return [EN_ORD[n - 1]]
         tens, unit = divmod(n, 10)
         if unit == 0:
-            return [_EN_TENS[tens * 10][:-1] + "ieth"]
-        return [_EN_TENS[tens * 10], _EN_ORD[unit - 1]]
+            return [EN_TENS[tens * 10][:-1] + "ieth"]
+        return [EN_TENS[tens * 10], EN_ORD[unit - 1]]
     irregular = {1: "ersten", 3: "dritten", 7: "siebten", 8: "achten"}
     if n in irregular:
         return [irregular[n]]
@@ -139,104 +155,18 @@ def temperature(rng: np.random.Generator, lang: str, single: bool) -> Phrase:
 
 
 # ------------------------------------------------------------------------ time phrases
-DAYS = (
-    ("MONDAY", "monday", "montag"),
-    ("TUESDAY", "tuesday", "dienstag"),
-    ("WEDNESDAY", "wednesday", "mittwoch"),
-    ("THURSDAY", "thursday", "donnerstag"),
-    ("FRIDAY", "friday", "freitag"),
-    ("SATURDAY", "saturday", "samstag"),
-    ("SUNDAY", "sunday", "sonntag"),
-)
-MONTHS = (
-    ("JANUARY", "january", "januar"),
-    ("FEBRUARY", "february", "februar"),
-    ("MARCH", "march", "märz"),
-    ("APRIL", "april", "april"),
-    ("MAY", "may", "mai"),
-    ("JUNE", "june", "juni"),
-    ("JULY", "july", "juli"),
-    ("AUGUST", "august", "august"),
-    ("SEPTEMBER", "september", "september"),
-    ("OCTOBER", "october", "oktober"),
-    ("NOVEMBER", "november", "november"),
-    ("DECEMBER", "december", "dezember"),
-)
-_DAY_PARTS = (
-    ("MORNING", "morning", "morgen"),
-    ("AFTERNOON", "afternoon", "nachmittag"),
-    ("EVENING", "evening", "abend"),
-    ("NIGHT", "night", "nacht"),
-)
-
-# (gloss IDs, English variants, German variants)
-_TIMES: tuple[tuple[list[str], list[str], list[str]], ...] = (
-    (["TODAY"], ["today"], ["heute"]),
-    (["TOMORROW"], ["tomorrow"], ["morgen"]),
-    (["DAY-AFTER-TOMORROW"], ["the day after tomorrow"], ["übermorgen"]),
-    (["TODAY", "NIGHT"], ["tonight"], ["heute nacht"]),
-    (["TODAY", "EVENING"], ["this evening"], ["heute abend"]),
-    (["TOMORROW", "MORNING"], ["tomorrow morning"], ["morgen früh"]),
-    (["TOMORROW", "AFTERNOON"], ["tomorrow afternoon"], ["morgen nachmittag"]),
-    (["MORNING"], ["in the morning"], ["am morgen", "morgens"]),
-    (["DAY"], ["during the day"], ["am tag", "tagsüber"]),
-    (["AFTERNOON"], ["in the afternoon"], ["am nachmittag", "nachmittags"]),
-    (["EVENING"], ["in the evening"], ["am abend", "abends"]),
-    (
-        ["NIGHT"],
-        ["at night", "during the night", "in the night"],
-        ["in der nacht", "nachts"],
-    ),
-    (
-        ["WEEKEND"],
-        ["at the weekend", "over the weekend", "on the weekend"],
-        ["am wochenende"],
-    ),
-    (
-        ["NEXT", "DAY"],
-        ["in the coming days", "over the next few days"],
-        ["in den nächsten tagen", "in den kommenden tagen"],
-    ),
-    (
-        ["DURING", "DAY"],
-        ["in the course of the day", "as the day goes on"],
-        ["im laufe des tages"],
-    ),
-    (["LATER"], ["later", "later on"], ["später"]),
-    (["NOON"], ["at noon", "around noon"], ["mittags", "gegen mittag"]),
-    (
-        ["MIDNIGHT"],
-        ["around midnight", "after midnight"],
-        ["um mitternacht", "nach mitternacht"],
-    ),
-    (
-        ["WEEK", "BEGINNING"],
-        ["at the beginning of the week", "early in the week"],
-        ["zu beginn der woche", "anfang der woche"],
-    ),
-    (["WEEK", "MIDDLE"], ["in the middle of the week", "midweek"], ["mitte der woche"]),
-    (
-        ["WEEK", "END"],
-        ["at the end of the week", "towards the end of the week"],
-        ["zum ende der woche", "ende der woche"],
-    ),
-    (["DAY", "WHOLE"], ["all day", "the whole day"], ["den ganzen tag"]),
-    (["UNTIL", "EVENING"], ["until the evening"], ["bis zum abend"]),
-)
-
-
 def time_phrase(rng: np.random.Generator, lang: str) -> Phrase:
     """A time adverbial: "tomorrow", "on monday evening", "in the night to sunday"..."""
     r = rng.random()
     li = 1 if lang == "en" else 2
     if r < 0.62:
-        entry = _pick(rng, _TIMES)
+        entry = _pick(rng, TIMES)
         return _w(_pick(rng, entry[li])), list(entry[0])
     day = _pick(rng, DAYS)
     if r < 0.78:
         return _w(("on " if lang == "en" else "am ") + day[li]), [day[0]]
     if r < 0.88:
-        part = _pick(rng, _DAY_PARTS)
+        part = _pick(rng, DAY_PARTS)
         if lang == "en":
             return ["on", day[1], part[1]], [day[0], part[0]]
         prep = ["in", "der"] if part[0] == "NIGHT" else ["am"]
@@ -254,158 +184,6 @@ def time_phrase(rng: np.random.Generator, lang: str) -> Phrase:
 
 
 # ----------------------------------------------------------------------- place phrases
-# (gloss, en noun, en adjective, de noun, de adjective, de short wind form)
-DIRECTIONS = (
-    ("NORTH", "north", "northern", "norden", "nördlichen", "nord"),
-    ("SOUTH", "south", "southern", "süden", "südlichen", "süd"),
-    ("EAST", "east", "eastern", "osten", "östlichen", "ost"),
-    ("WEST", "west", "western", "westen", "westlichen", "west"),
-    ("NORTHEAST", "northeast", "northeastern", "nordosten", "nordöstlichen", "nordost"),
-    (
-        "NORTHWEST",
-        "northwest",
-        "northwestern",
-        "nordwesten",
-        "nordwestlichen",
-        "nordwest",
-    ),
-    ("SOUTHEAST", "southeast", "southeastern", "südosten", "südöstlichen", "südost"),
-    ("SOUTHWEST", "southwest", "southwestern", "südwesten", "südwestlichen", "südwest"),
-)
-_LANDSCAPES: tuple[tuple[list[str], list[str], list[str]], ...] = (
-    (
-        ["CENTER"],
-        ["in the centre", "in the central parts", "in the middle of the country"],
-        ["in der mitte", "in den mittleren landesteilen", "in der mitte des landes"],
-    ),
-    (
-        ["COAST"],
-        ["along the coast", "on the coast", "at the coasts"],
-        ["an der küste", "an den küsten"],
-    ),
-    (
-        ["MOUNTAIN"],
-        ["in the mountains", "in the highlands"],
-        ["in den bergen", "im bergland"],
-    ),
-    (["ALPS"], ["in the alps"], ["in den alpen"]),
-    (
-        ["ALPS", "EDGE"],
-        ["at the edge of the alps", "along the edge of the alps"],
-        ["am alpenrand"],
-    ),
-    (["NORTH-SEA"], ["at the north sea", "on the north sea coast"], ["an der nordsee"]),
-    (["BALTIC-SEA"], ["at the baltic sea", "on the baltic coast"], ["an der ostsee"]),
-    (
-        ["LOWLAND"],
-        ["in the lowlands", "in the flat country"],
-        ["im flachland", "im tiefland"],
-    ),
-    (
-        ["UPLANDS"],
-        ["in the low mountain ranges", "in the uplands"],
-        ["im mittelgebirge", "in den mittelgebirgen"],
-    ),
-    (["VALLEY"], ["in the valleys"], ["in den tälern"]),
-    (["ISLAND"], ["on the islands"], ["auf den inseln"]),
-    (["RIVER"], ["along the rivers", "near the rivers"], ["an den flüssen"]),
-    (
-        ["CITY"],
-        ["in the cities", "in the big cities"],
-        ["in den städten", "in den großstädten"],
-    ),
-    (
-        ["EVERYWHERE"],
-        ["everywhere", "across the country", "nationwide"],
-        ["überall", "bundesweit"],
-    ),
-    (
-        ["GERMANY", "ALL"],
-        ["in all of germany", "all over germany"],
-        ["in ganz deutschland"],
-    ),
-    (
-        ["REST"],
-        ["elsewhere", "in the rest of the country"],
-        ["sonst", "im übrigen land", "in den übrigen landesteilen"],
-    ),
-    (["MANY", "PLACE"], ["in many places"], ["vielerorts", "an vielen orten"]),
-    (["LOCAL"], ["in some places", "locally"], ["örtlich", "stellenweise"]),
-)
-# (gloss, en place phrase, de place phrase)
-REGIONS = (
-    ("BAVARIA", "in bavaria", "in bayern"),
-    ("BADEN-WUERTTEMBERG", "in baden wuerttemberg", "in baden württemberg"),
-    ("SAXONY", "in saxony", "in sachsen"),
-    ("THURINGIA", "in thuringia", "in thüringen"),
-    ("HESSE", "in hesse", "in hessen"),
-    ("BRANDENBURG", "in brandenburg", "in brandenburg"),
-    ("BERLIN", "in berlin", "in berlin"),
-    ("HAMBURG", "in hamburg", "in hamburg"),
-    ("BREMEN", "in bremen", "in bremen"),
-    ("MECKLENBURG", "in mecklenburg western pomerania", "in mecklenburg vorpommern"),
-    ("LOWER-SAXONY", "in lower saxony", "in niedersachsen"),
-    ("SCHLESWIG-HOLSTEIN", "in schleswig holstein", "in schleswig holstein"),
-    ("RHINELAND-PALATINATE", "in rhineland palatinate", "in rheinland pfalz"),
-    ("SAARLAND", "in saarland", "im saarland"),
-    ("NORTH-RHINE-WESTPHALIA", "in north rhine westphalia", "in nordrhein westfalen"),
-    ("SAXONY-ANHALT", "in saxony anhalt", "in sachsen anhalt"),
-    ("RHINE", "along the rhine", "am rhein"),
-    ("DANUBE", "along the danube", "an der donau"),
-    ("ELBE", "along the elbe", "an der elbe"),
-    ("BLACK-FOREST", "in the black forest", "im schwarzwald"),
-    ("HARZ", "in the harz", "im harz"),
-    ("BAVARIAN-FOREST", "in the bavarian forest", "im bayerischen wald"),
-    ("ORE-MOUNTAINS", "in the ore mountains", "im erzgebirge"),
-    ("EIFEL", "in the eifel", "in der eifel"),
-    ("RUHR", "in the ruhr area", "im ruhrgebiet"),
-    ("LAKE-CONSTANCE", "at lake constance", "am bodensee"),
-    ("ALLGAEU", "in the allgaeu", "im allgäu"),
-    ("LUSATIA", "in lusatia", "in der lausitz"),
-    ("EMSLAND", "in emsland", "im emsland"),
-    ("MUNICH", "around munich", "rund um münchen"),
-    ("COLOGNE", "around cologne", "rund um köln"),
-    ("FRANKFURT", "around frankfurt", "rund um frankfurt"),
-    ("DRESDEN", "around dresden", "rund um dresden"),
-    ("LEIPZIG", "around leipzig", "rund um leipzig"),
-    ("STUTTGART", "around stuttgart", "rund um stuttgart"),
-    ("HANOVER", "around hanover", "rund um hannover"),
-    ("NUREMBERG", "around nuremberg", "rund um nürnberg"),
-    ("KIEL", "around kiel", "rund um kiel"),
-    ("ROSTOCK", "around rostock", "rund um rostock"),
-    ("MAGDEBURG", "around magdeburg", "rund um magdeburg"),
-    ("ERFURT", "around erfurt", "rund um erfurt"),
-    ("BONN", "around bonn", "rund um bonn"),
-    ("MAINZ", "around mainz", "rund um mainz"),
-    ("POTSDAM", "around potsdam", "rund um potsdam"),
-    ("FREIBURG", "around freiburg", "rund um freiburg"),
-    ("AUGSBURG", "around augsburg", "rund um augsburg"),
-    ("REGENSBURG", "around regensburg", "rund um regensburg"),
-)
-# (gloss, en noun phrase, de dative noun phrase): weather comes from abroad
-FOREIGN = (
-    ("ATLANTIC", "the atlantic", "dem atlantik"),
-    ("SCANDINAVIA", "scandinavia", "skandinavien"),
-    ("BRITAIN", "the british isles", "den britischen inseln"),
-    ("FRANCE", "france", "frankreich"),
-    ("POLAND", "poland", "polen"),
-    ("AUSTRIA", "austria", "österreich"),
-    ("SWITZERLAND", "switzerland", "der schweiz"),
-    ("DENMARK", "denmark", "dänemark"),
-    ("NETHERLANDS", "the netherlands", "den niederlanden"),
-    ("MEDITERRANEAN", "the mediterranean", "dem mittelmeer"),
-    ("RUSSIA", "russia", "russland"),
-    ("ICELAND", "iceland", "island"),
-    ("BISCAY", "the bay of biscay", "der biskaya"),
-    ("CZECHIA", "the czech republic", "tschechien"),
-    ("BELGIUM", "belgium", "belgien"),
-    ("ITALY", "italy", "italien"),
-    ("SPAIN", "spain", "spanien"),
-    ("AZORES", "the azores", "den azoren"),
-    ("ARCTIC", "the arctic", "der arktis"),
-)
-
-
 def place_phrase(rng: np.random.Generator, lang: str) -> Phrase:
     """A place adverbial: "in the north", "from the coast to the alps", "in bavaria"."""
     en = lang == "en"
@@ -446,7 +224,7 @@ def place_phrase(rng: np.random.Generator, lang: str) -> Phrase:
         )
         return _w(text), [da[0], "UNTIL", db[0]]
     if r < 0.70:
-        entry = _pick(rng, _LANDSCAPES)
+        entry = _pick(rng, LANDSCAPES)
         return _w(_pick(rng, entry[1 if en else 2])), list(entry[0])
     if r < 0.74:
         return (
@@ -460,211 +238,9 @@ def place_phrase(rng: np.random.Generator, lang: str) -> Phrase:
 
 
 # ------------------------------------------------------------------------- phenomena
-@dataclass(frozen=True)
-class Phenomenon:
-    """A weather phenomenon and the ways to talk about it."""
-
-    glosses: tuple[str, ...]
-    en_nouns: tuple[tuple[str, str], ...]  # (noun phrase, "s" mass | "p" plural)
-    de_nouns: tuple[tuple[str, str], ...]  # (noun phrase, gender m/f/n or p plural)
-    mods: tuple[str, ...] = ()  # modifier gloss IDs that make sense with it
-    en_adj: tuple[str, ...] = ()  # "it will be rainy"
-    de_adj: tuple[str, ...] = ()
-    en_verb: str | None = None  # "it will rain"
-    de_verb: str | None = None  # "regnet es"
-
-
-PHENOMENA: tuple[Phenomenon, ...] = (
-    Phenomenon(
-        ("RAIN",),
-        (("rain", "s"), ("rainfall", "s")),
-        (("regen", "m"),),
-        ("STRONG", "WEAK", "LITTLE", "MUCH", "LONG"),
-        ("rainy", "wet"),
-        ("regnerisch", "nass"),
-        "rain",
-        "regnet",
-    ),
-    Phenomenon(
-        ("SHOWER",),
-        (("showers", "p"), ("rain showers", "p")),
-        (("schauer", "p"), ("regenschauer", "p")),
-        ("STRONG", "WEAK", "ISOLATED", "LITTLE", "MUCH"),
-    ),
-    Phenomenon(
-        ("THUNDERSTORM",),
-        (("thunderstorms", "p"),),
-        (("gewitter", "p"),),
-        ("STRONG", "SEVERE", "ISOLATED", "LITTLE"),
-    ),
-    Phenomenon(
-        ("SHOWER", "THUNDERSTORM"),
-        (("thundery showers", "p"),),
-        (("gewitterschauer", "p"),),
-        ("STRONG", "ISOLATED", "LITTLE"),
-    ),
-    Phenomenon(
-        ("SNOW",),
-        (("snow", "s"), ("snowfall", "s")),
-        (("schnee", "m"), ("schneefall", "m")),
-        ("STRONG", "WEAK", "LITTLE", "MUCH", "LONG"),
-        (),
-        (),
-        "snow",
-        "schneit",
-    ),
-    Phenomenon(
-        ("RAIN", "SNOW"),
-        (("rain and snow", "s"),),
-        (("regen und schnee", "m"),),
-        ("LITTLE", "MUCH"),
-    ),
-    Phenomenon(
-        ("SLEET",), (("sleet", "s"),), (("schneeregen", "m"),), ("LITTLE", "WEAK")
-    ),
-    Phenomenon(("HAIL",), (("hail", "s"),), (("hagel", "m"),), ("STRONG", "LITTLE")),
-    Phenomenon(
-        ("DRIZZLE",),
-        (("drizzle", "s"),),
-        (("nieselregen", "m"), ("sprühregen", "m")),
-        ("WEAK", "LITTLE"),
-    ),
-    Phenomenon(
-        ("FOG",),
-        (("fog", "s"), ("mist", "s")),
-        (("nebel", "m"), ("dunst", "m")),
-        ("DENSE", "LONG"),
-        ("foggy", "misty"),
-        ("neblig", "dunstig"),
-    ),
-    Phenomenon(
-        ("SUN",),
-        (("sunshine", "s"), ("sun", "s")),
-        (("sonne", "f"), ("sonnenschein", "m")),
-        ("MUCH", "LITTLE", "LONG"),
-        ("sunny",),
-        ("sonnig",),
-    ),
-    Phenomenon(
-        ("CLOUD",),
-        (("clouds", "p"),),
-        (("wolken", "p"),),
-        ("MUCH", "DENSE", "LITTLE"),
-        ("cloudy", "overcast"),
-        ("bewölkt", "wolkig", "bedeckt"),
-    ),
-    Phenomenon(
-        ("FROST",),
-        (("frost", "s"),),
-        (("frost", "m"),),
-        ("STRONG", "WEAK"),
-        ("frosty",),
-        ("frostig",),
-    ),
-    Phenomenon(
-        ("GROUND", "FROST"), (("ground frost", "s"),), (("bodenfrost", "m"),), ("WEAK",)
-    ),
-    Phenomenon(
-        ("SLIPPERY",),
-        (("black ice", "s"), ("icy roads", "p")),
-        (("glätte", "f"), ("glatteis", "n")),
-    ),
-    Phenomenon(("DEW",), (("dew", "s"),), (("tau", "m"),), ("MUCH",)),
-    Phenomenon(
-        ("HOARFROST",),
-        (("hoarfrost", "s"), ("rime", "s")),
-        (("raureif", "m"),),
-        ("LITTLE",),
-    ),
-    Phenomenon(
-        ("SNOW", "STORM"),
-        (("snowstorms", "p"), ("blizzards", "p")),
-        (("schneestürme", "p"),),
-        ("SEVERE", "ISOLATED"),
-    ),
-    Phenomenon(("HEAT",), (("heat", "s"),), (("hitze", "f"),), ("STRONG",)),
-    Phenomenon(
-        ("STORM",),
-        (("storm", "s"), ("gales", "p")),
-        (("sturm", "m"),),
-        ("STRONG", "SEVERE"),
-        ("stormy",),
-        ("stürmisch",),
-    ),
-    Phenomenon(
-        ("GUST",),
-        (("gusts", "p"), ("squalls", "p")),
-        (("böen", "p"),),
-        ("STRONG", "SEVERE"),
-    ),
-    Phenomenon(("DRY",), (), (), (), ("dry",), ("trocken",)),
-    Phenomenon(("HUMID",), (), (), (), ("humid", "muggy"), ("schwül",)),
-    Phenomenon(
-        ("CLEAR",),
-        (("clear skies", "p"),),
-        (("klar_ himmel", "m"),),
-        (),
-        ("clear",),
-        ("klar",),
-    ),
-)
-_NOUN_PHENOMENA = tuple(p for p in PHENOMENA if p.en_nouns)
-
-# Modifier realisations. English: attributive adjectives (or quantifiers for mass "s"
-# and plural "p" nouns) and adverbs; German: adjective stems inflected by _de_adj,
-# "=" marks an uninflected quantifier.
-_MOD_EN_ADJ = {
-    "STRONG": ("heavy", "strong", "intense"),
-    "WEAK": ("light", "weak", "slight"),
-    "ISOLATED": ("isolated", "scattered"),
-    "DENSE": ("dense", "thick"),
-    "SEVERE": ("severe", "violent"),
-    "LONG": ("persistent", "prolonged"),
-}
-_MOD_EN_QUANT = {
-    ("LITTLE", "s"): ("a little", "some"),
-    ("LITTLE", "p"): ("a few", "some"),
-    ("MUCH", "s"): ("a lot of", "plenty of"),
-    ("MUCH", "p"): ("many", "a lot of"),
-}
-_MOD_EN_ADV = {
-    "STRONG": ("heavily",),
-    "WEAK": ("lightly", "slightly"),
-    "LITTLE": ("a little",),
-    "MUCH": ("a lot",),
-    "LONG": ("for a long time",),
-}
-_MOD_DE_ADJ = {
-    "STRONG": ("kräftig", "stark", "heftig"),
-    "WEAK": ("leicht", "schwach"),
-    "ISOLATED": ("vereinzelt", "einzeln"),
-    "DENSE": ("dicht",),
-    "SEVERE": ("schwer",),
-    "LONG": ("anhaltend", "ergiebig"),
-}
-_MOD_DE_QUANT = {
-    ("LITTLE", "s"): ("=etwas", "=ein wenig"),
-    ("LITTLE", "p"): ("einig",),
-    ("MUCH", "s"): ("=viel",),
-    ("MUCH", "p"): ("viel",),
-}
-_MOD_DE_ADV = {
-    "STRONG": ("kräftig", "stark"),
-    "WEAK": ("leicht",),
-    "LITTLE": ("etwas", "ein wenig"),
-    "MUCH": ("viel",),
-    "LONG": ("lange", "längere zeit"),
-}
-_DE_END = {
-    "nom": {"m": "er", "f": "e", "n": "es", "p": "e"},
-    "acc": {"m": "en", "f": "e", "n": "es", "p": "e"},
-    "dat": {"m": "em", "f": "er", "n": "em", "p": "en"},
-}
-
-
 def _de_adj(stem: str, gender: str, case: str) -> str:
     """Strong (article-less) adjective declension: kräftig + m/acc -> kräftigen."""
-    return stem + _DE_END[case][gender]
+    return stem + DE_END[case][gender]
 
 
 def noun_phrase(
@@ -678,7 +254,7 @@ def noun_phrase(
         noun, num = _pick(rng, phen.en_nouns)
         if mod is None:
             return _w(noun), glosses, num
-        pre = _MOD_EN_QUANT.get((mod, num)) or _MOD_EN_ADJ[mod]
+        pre = MOD_EN_QUANT.get((mod, num)) or MOD_EN_ADJ[mod]
         return _w(_pick(rng, pre) + " " + noun), glosses, num
     noun, gender = _pick(rng, phen.de_nouns)
     num = "p" if gender == "p" else "s"
@@ -687,7 +263,7 @@ def noun_phrase(
     words = [_de_adj(w[:-1], gender, case) if w.endswith("_") else w for w in words]
     if mod is None:
         return words, glosses, num
-    stem = _pick(rng, _MOD_DE_QUANT.get((mod, num)) or _MOD_DE_ADJ[mod])
+    stem = _pick(rng, MOD_DE_QUANT.get((mod, num)) or MOD_DE_ADJ[mod])
     pre = stem[1:] if stem.startswith("=") else _de_adj(stem, gender, case)
     return _w(pre) + words, glosses, num
 
@@ -708,17 +284,6 @@ def _front(
 
 
 # --------------------------------------------------------------------------- clauses
-_FREQ = (
-    (
-        "SOMETIMES",
-        ("at times", "now and then", "occasionally"),
-        ("zeitweise", "ab und zu"),
-    ),
-    ("OFTEN", ("often", "frequently"), ("oft", "häufig")),
-    ("AGAIN", ("again", "once again"), ("wieder", "erneut")),
-)
-
-
 def clause_weather(rng: np.random.Generator, lang: str) -> Phrase:
     """TIME PLACE PHENOMENON [MODIFIER] [FREQUENCY] [POSSIBLE]."""
     en = lang == "en"
@@ -728,11 +293,11 @@ def clause_weather(rng: np.random.Generator, lang: str) -> Phrase:
     mod = _pick(rng, phen.mods) if phen.mods and rng.random() < 0.75 else None
     fw, fg = [], []
     if rng.random() < 0.15:
-        f = _pick(rng, _FREQ)
+        f = _pick(rng, FREQ)
         fw, fg = _w(_pick(rng, f[1] if en else f[2])), [f[0]]
     style = rng.random()
     adj_ok = bool(phen.en_adj) and (mod is None or mod in ("STRONG",))
-    verb_ok = phen.en_verb is not None and (mod is None or mod in _MOD_EN_ADV)
+    verb_ok = phen.en_verb is not None and (mod is None or mod in MOD_EN_ADV)
 
     if not phen.en_nouns or (adj_ok and style < 0.25):
         # "in the south it will be mostly sunny tomorrow"
@@ -757,7 +322,7 @@ def clause_weather(rng: np.random.Generator, lang: str) -> Phrase:
 
     if verb_ok and style < 0.45:
         # "tomorrow it will rain heavily in the north"
-        adv = _w(_pick(rng, (_MOD_EN_ADV if en else _MOD_DE_ADV)[mod])) if mod else []
+        adv = _w(_pick(rng, (MOD_EN_ADV if en else MOD_DE_ADV)[mod])) if mod else []
         g = tg + pg + list(phen.glosses) + ([mod] if mod else []) + fg
         if en:
             a, b = _front(rng, tw, pw)
@@ -867,22 +432,13 @@ def clause_temperature(rng: np.random.Generator, lang: str) -> Phrase:
     return _join(first or ["dann"], ["werden"], rest, vw, deg, ["erwartet"]), g
 
 
-_WIND_MODS = (
-    ("WEAK", "light", "schwach"),
-    ("MODERATE", "moderate", "mäßig"),
-    ("FRESH", "fresh", "frisch"),
-    ("STRONG", "strong", "stark"),
-    ("STORM", "stormy", "stürmisch"),
-)
-
-
 def clause_wind(rng: np.random.Generator, lang: str) -> Phrase:
     """TIME PLACE WIND [DIRECTION] STRENGTH [GUST STRONG|SEVERE]."""
     en = lang == "en"
     tw, tg = _maybe(rng, 0.65, lambda: time_phrase(rng, lang))
     pw, pg = _maybe(rng, 0.65, lambda: place_phrase(rng, lang))
     d = _pick(rng, DIRECTIONS)
-    m = _pick(rng, _WIND_MODS)
+    m = _pick(rng, WIND_MODS)
     gw, gg = [], []
     if rng.random() < 0.35:
         gm = _pick(rng, ["STRONG", "SEVERE"])
@@ -913,40 +469,6 @@ def clause_wind(rng: np.random.Generator, lang: str) -> Phrase:
     return _join(["der", "wind", "weht"], tw, pw, [m[2]], frm, gw), g
 
 
-_COMPARATIVES = (
-    ("WARM", "warmer", "wärmer"),
-    ("COLD", "colder", "kälter"),
-    ("MILD", "milder", "milder"),
-    ("FRIENDLY", "friendlier", "freundlicher"),
-    ("CHANGEABLE", "more changeable", "wechselhafter"),
-)
-_REMAIN = (
-    ("CHANGEABLE", ("changeable", "unsettled"), ("wechselhaft", "unbeständig")),
-    ("DRY", ("dry",), ("trocken",)),
-    ("MILD", ("mild",), ("mild",)),
-    ("COLD", ("cold",), ("kalt",)),
-    ("WARM", ("warm",), ("warm",)),
-    ("SUN", ("sunny",), ("sonnig",)),
-    ("WINTER", ("wintry",), ("winterlich",)),
-    ("SUMMER", ("summery",), ("sommerlich",)),
-    ("AUTUMN", ("autumnal",), ("herbstlich",)),
-    ("FRIENDLY", ("friendly", "pleasant"), ("freundlich",)),
-    ("WET", ("wet",), ("nass",)),
-    ("SPRING", ("springlike",), ("frühlingshaft",)),
-    ("CLOUD", ("cloudy", "grey"), ("trüb", "grau")),
-)
-# (gloss, en subject, de subject, de plural?)
-_MOVERS = (
-    ("RAIN", "the rain", "der regen", False),
-    ("RAIN", "the band of rain", "das regengebiet", False),
-    ("SHOWER", "the showers", "die schauer", True),
-    ("THUNDERSTORM", "the thunderstorms", "die gewitter", True),
-    ("SNOW", "the snow", "der schnee", False),
-    ("CLOUD", "the clouds", "die wolken", True),
-    ("FOG", "the fog", "der nebel", False),
-)
-
-
 def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
     """Changes: temperatures rising, "it gets warmer", rain moving east, clearing up."""
     en = lang == "en"
@@ -972,7 +494,7 @@ def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
             return _join(first, [verb, "die", "temperaturen"], rest, aw), g
         return _join(["die", "temperaturen", verb], aw), g
     if k == 1:  # it gets warmer
-        c = _pick(rng, _COMPARATIVES)
+        c = _pick(rng, COMPARATIVES)
         g = tg + pg + [c[0], "MORE"]
         if en:
             a, b = _front(rng, tw, pw)
@@ -982,7 +504,7 @@ def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
             return _join(first, ["wird", "es"], rest, [c[2]]), g
         return _join(["es", "wird"], [c[2]]), g
     if k == 2:  # the weather remains changeable
-        r = _pick(rng, _REMAIN)
+        r = _pick(rng, REMAIN)
         g = tg + ["WEATHER", r[0], "STAY"]
         if en:
             return _join(
@@ -992,7 +514,7 @@ def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
             ), g
         return _join(["das", "wetter", "bleibt"], tw, [_pick(rng, r[2])]), g
     if k == 3:  # the rain moves from the west to the east
-        m = _pick(rng, _MOVERS)
+        m = _pick(rng, MOVERS)
         a, b = rng.choice(len(DIRECTIONS), size=2, replace=False)
         da, db = DIRECTIONS[a], DIRECTIONS[b]
         spread = rng.random() < 0.4
@@ -1034,7 +556,7 @@ def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
             return _join(first, [verb, "es"], rest, ["auf"]), g
         return _join(["es", verb, "auf"]), g
     if k == 5:  # the rain stops / eases; the fog dissolves
-        m = _pick(rng, _MOVERS)
+        m = _pick(rng, MOVERS)
         fog = m[0] == "FOG"
         kind = "DISSOLVE" if fog else _pick(rng, ["END", "DECREASE"])
         g = tg + pg + [m[0], kind]
@@ -1060,7 +582,7 @@ def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
             return _join(first, [verb], rest, _w(m[2]), refl, [part]), g
         return _join(_w(m[2]), [verb], refl, [part]), g
     # thunderstorms arrive in the south
-    m = _pick(rng, _MOVERS[:6])
+    m = _pick(rng, MOVERS[:6])
     g = tg + pg + [m[0], "COME"]
     if en:
         a, b = _front(rng, tw, pw)
@@ -1077,15 +599,6 @@ def clause_trend(rng: np.random.Generator, lang: str) -> Phrase:
     return _join(_w(m[2]), [verb, "auf"]), g
 
 
-_AIR = (
-    ("WARM", "warm", "warm"),
-    ("COLD", "cold", "kalt"),
-    ("HUMID", "humid", "feucht"),
-    ("DRY", "dry", "trocken"),
-    ("MILD", "mild", "mild"),
-)
-
-
 def clause_pressure(rng: np.random.Generator, lang: str) -> Phrase:
     """Highs, lows and air masses: ATLANTIC LOW-PRESSURE NORTH RAIN BRING..."""
     en = lang == "en"
@@ -1097,7 +610,7 @@ def clause_pressure(rng: np.random.Generator, lang: str) -> Phrase:
         pw, pg = _maybe(rng, 0.6, lambda: place_phrase(rng, lang))
         phen = _pick(
             rng,
-            [p for p in _NOUN_PHENOMENA if (p.glosses[0] in ("SUN", "CLEAR")) == high],
+            [p for p in NOUN_PHENOMENA if (p.glosses[0] in ("SUN", "CLEAR")) == high],
         )
         mod = _pick(rng, phen.mods) if phen.mods and rng.random() < 0.4 else None
         nw, ng, _ = noun_phrase(rng, lang, phen, mod, "acc")
@@ -1140,7 +653,7 @@ def clause_pressure(rng: np.random.Generator, lang: str) -> Phrase:
         if tw:
             return _join(tw, ["bestimmt"], _w(sys_), ["unser", "wetter"]), g
         return _join(_w(sys_), ["bestimmt", "unser", "wetter"]), g
-    a = _pick(rng, _AIR)
+    a = _pick(rng, AIR)
     g = tg + [f[0], "AIR", a[0], "COME"]
     if en:
         return _join(
@@ -1181,7 +694,7 @@ def clause_warning(rng: np.random.Generator, lang: str) -> Phrase:
             rng,
             [
                 p
-                for p in _NOUN_PHENOMENA
+                for p in NOUN_PHENOMENA
                 if p.glosses[0] not in ("SUN", "CLEAR", "CLOUD")
             ],
         )
@@ -1257,15 +770,6 @@ def _date(rng: np.random.Generator, lang: str) -> Phrase:
     return tw + core, tg + [day[0], number_gloss(n), mth[0]]
 
 
-_INTRO_TIMES = (
-    (["TODAY"], "today", "heute"),
-    (["TOMORROW"], "tomorrow", "morgen"),
-    (["DAY-AFTER-TOMORROW"], "the day after tomorrow", "übermorgen"),
-    (["WEEKEND"], "the weekend", "das wochenende"),
-    (["NEXT", "DAY"], "the coming days", "die kommenden tage"),
-)
-
-
 def clause_intro(rng: np.random.Generator, lang: str) -> Phrase:
     """Openings: NOW WEATHER TOMORROW TUESDAY TWELVE MAY, HELLO VIEWERS..."""
     en = lang == "en"
@@ -1273,7 +777,7 @@ def clause_intro(rng: np.random.Generator, lang: str) -> Phrase:
     if r < 0.7:
         dw, dg = _date(rng, lang)
     else:
-        e = _pick(rng, _INTRO_TIMES)
+        e = _pick(rng, INTRO_TIMES)
         dw, dg = _w(e[1 if en else 2]), list(e[0])
     k = int(rng.integers(3))
     if k == 0:
@@ -1395,16 +899,14 @@ def sample_sentence(rng: np.random.Generator, lang: str = "en") -> Sentence:
 def all_gloss_ids() -> set[str]:
     """Every gloss ID the grammar can produce (for checking the lexicon covers it)."""
     ids = {number_gloss(n) for n in range(MAX_NUMBER + 1)}
-    ids |= {d[0] for d in DAYS} | {m[0] for m in MONTHS} | {p[0] for p in _DAY_PARTS}
-    ids |= {g for t in _TIMES for g in t[0]} | {d[0] for d in DIRECTIONS}
-    ids |= {g for t in _LANDSCAPES for g in t[0]} | {r[0] for r in REGIONS}
+    ids |= {d[0] for d in DAYS} | {m[0] for m in MONTHS} | {p[0] for p in DAY_PARTS}
+    ids |= {g for t in TIMES for g in t[0]} | {d[0] for d in DIRECTIONS}
+    ids |= {g for t in LANDSCAPES for g in t[0]} | {r[0] for r in REGIONS}
     ids |= {f[0] for f in FOREIGN} | {g for p in PHENOMENA for g in p.glosses + p.mods}
     ids |= (
-        {f[0] for f in _FREQ}
-        | {m[0] for m in _WIND_MODS}
-        | {c[0] for c in _COMPARATIVES}
+        {f[0] for f in FREQ} | {m[0] for m in WIND_MODS} | {c[0] for c in COMPARATIVES}
     )
-    ids |= {r[0] for r in _REMAIN} | {m[0] for m in _MOVERS} | {a[0] for a in _AIR}
+    ids |= {r[0] for r in REMAIN} | {m[0] for m in MOVERS} | {a[0] for a in AIR}
     ids |= set(
         "UNTIL MINUS AROUND FROM NIGHT COAST ALPS PARTLY MOSTLY STRONG POSSIBLE "
         "FEW HOUR SUN TEMPERATURE MAXIMUM MINIMUM COOL DEGREE WIND GUST SEVERE "
