@@ -311,3 +311,23 @@ def test_unknown_layout_and_missing_shoulders_raise():
     pose.body.confidence[:, 0, 2] = 0  # RShoulder never detected
     with pytest.raises(PoseImportError, match="both shoulders"):
         pose_to_pt(pose)
+
+
+def test_use_z_with_a_hand_whose_wrist_is_missing_in_some_frames():
+    # MediaPipe hand z is relative to the hand's WRIST landmark: where only that
+    # landmark is missing, the other points keep their x, y and sit at the body
+    # wrist's depth (they used to become NaN and fail an internal assertion)
+    poses = synthetic_pt(20)
+    pose = holistic_pose(poses)
+    pose.body.data[:, 0, :, 2] = np.linspace(-0.1, 0.1, pose.body.data.shape[2])
+    right_wrist = 33 + 2 + 21  # RIGHT_HAND_LANDMARKS WRIST -> PT 8
+    pose.body.confidence[4:7, 0, right_wrist] = 0
+    out = pose_to_pt(pose, use_z=True)
+    assert np.isfinite(out.poses).all()
+    want = expected_pt(poses)
+    np.testing.assert_allclose(out.poses[4:7, 9:29, :2], want[4:7, 9:29, :2], atol=1e-4)
+    np.testing.assert_allclose(
+        out.poses[4:7, 9:29, 2], np.broadcast_to(out.poses[4:7, 7:8, 2], (3, 20))
+    )
+    # frames with the wrist keep their relative depth
+    assert not np.allclose(out.poses[0, 9:29, 2], out.poses[0, 7, 2])

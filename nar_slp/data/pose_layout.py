@@ -27,7 +27,8 @@ Scale: every frame is translated so the neck is at the origin, then the sequence
 scaled so that its median shoulder width is
 :data:`~nar_slp.data.gap_filling.PT_SHOULDER_WIDTH` (0.333, PT-format PHOENIX).
 ``z`` is 0 unless ``use_z`` (MediaPipe only: its z grows away from the camera, PT's
-toward it; hand z is taken relative to the hand's wrist).
+toward it; hand z is taken relative to the hand's wrist, and is the body wrist's
+depth in frames where the hand's wrist landmark is missing).
 
 :func:`point_index` and :func:`component_size` look points up in any pose-format
 header (the PT layout's own included); :func:`map_layout` does the mapping above and
@@ -195,8 +196,11 @@ def map_layout(
         h, ok = hands[side]
         h = h.copy()
         if use_z and layout.z_away_from_camera:
-            # hand z is relative to the hand's own wrist: hang it on the body wrist
-            h[..., 2] = -(h[..., 2] - h[:, :1, 2]) + body[:, wrist, None, 2]
+            # hand z is relative to the hand's own wrist: hang it on the body wrist;
+            # where that landmark is missing the others keep x, y at the body
+            # wrist's depth
+            rel = np.where(ok[:, :1], h[..., 2] - h[:, :1, 2], 0.0)
+            h[..., 2] = -rel + body[:, wrist, None, 2]
         elif not use_z:
             h[..., 2] = 0.0
         poses[:, root : root + JOINTS_PER_HAND] = fill_hand(
