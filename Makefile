@@ -14,7 +14,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NOTEBOOKS := 01_data 02_vae_pretraining 03_distill 04_baselines 05_evaluation \
 	06_visualisation
 
-.PHONY: setup reproduce notebooks test unit nbval results-check spread planted-regression lint format bench clean
+.PHONY: setup reproduce notebooks test unit nbval results-check spread spread-tables spread-validate planted-regression lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,9 +62,17 @@ results-check: setup
 # again with other model seeds ($(SEEDS); chapter 03 trains seeds SEED .. SEED+2 of
 # each student, so these must be at least 3 apart from 0 and from each other), on the
 # committed corpus (runs/default must exist), the runs side by side at one thread
-# each; then results/default/*_spread.csv. A seed run's own results check may fail
-# (its tables are written before it); the spread is computed from the tables.
+# each. Each run's tables are kept in results/spread_runs/<label>/ (label
+# $(SPREAD_LABEL)-seed<s>; say in results/spread_runs/README.md which machine it ran
+# on), and the spread is re-computed from the committed run, every kept run and the
+# earlier measurement whose runs were not kept ($(SPREAD_PRIOR)), written to
+# results/default/*_spread.csv and spread.json. A seed run's own results check may
+# fail (its tables are written before it); the spread is computed from the tables.
+# `make spread-validate` then holds each kept run out of the spread it is checked with.
 SEEDS ?= 100 200
+SPREAD_LABEL ?= $(shell hostname -s)
+SPREAD_PRIOR := results/spread_runs/2026-12-02-k3:2
+SPREAD_TABLES := motion table1 table2 table3a table3b training
 SPREAD_NOTEBOOKS := $(filter-out 01_data 06_visualisation,$(NOTEBOOKS))
 spread: setup
 	for s in $(SEEDS); do \
@@ -75,8 +83,23 @@ spread: setup
 			--param SEED=$$s $(foreach nb,$(SPREAD_NOTEBOOKS),notebooks/$(nb).ipynb) \
 			> runs/seed$$s.log 2>&1 || true ) & \
 	done; wait
-	$(PY) -m nar_slp.results_check spread results/default \
-		$(foreach s,$(SEEDS),runs/seed$(s)/results) --out results/default
+	for s in $(SEEDS); do \
+		mkdir -p results/spread_runs/$(SPREAD_LABEL)-seed$$s && \
+		for t in $(SPREAD_TABLES); do \
+			cp runs/seed$$s/results/$$t.csv results/spread_runs/$(SPREAD_LABEL)-seed$$s/ \
+			|| exit 1; \
+		done; \
+	done
+	$(MAKE) spread-tables
+
+SPREAD_RUNS = $(patsubst %/table1.csv,%,$(wildcard results/spread_runs/*/table1.csv))
+spread-tables: setup
+	$(PY) -m nar_slp.results_check spread results/default $(SPREAD_RUNS) \
+		--prior $(SPREAD_PRIOR) --out results/default
+
+spread-validate: setup
+	$(PY) -m nar_slp.results_check validate $(SPREAD_RUNS) --reference results/default \
+		--prior $(SPREAD_PRIOR)
 
 # Show that the results check has teeth: the main student trained without L_distil
 # (KD_WEIGHT=0) in a copy of runs/default must fail it (~4 min on 2 cores).

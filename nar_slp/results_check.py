@@ -38,25 +38,33 @@ Command line::
     python -m nar_slp.results_check check runs/nbval/results --reference results/default
     # measure the run-to-run spread from complete runs (the committed one included)
     python -m nar_slp.results_check spread results/default runs/seed1/results ... \
-        --out results/default
+        --out results/default [--prior results/spread_runs/prior:2]
+    # the out-of-sample test: each run held out of the spread it is checked with
+    python -m nar_slp.results_check validate runs/seed1/results ... \
+        --reference results/default [--prior results/spread_runs/prior:2]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
+import shutil
 import statistics
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.systems import MEAN
+from nar_slp.utils import atomic_write_text
 
 SE_SUFFIX = "_se"
 SPREAD_SUFFIX = "_spread"
+SPREAD_RECORD = "spread.json"  # what the spread files rest on (write_spread)
 ALPHA = 0.05
 EXACT = 1e-9  # cells with a zero standard error must match to this
 # Cells not compared because the instrument is unstable by construction: what the
@@ -193,7 +201,9 @@ def _value(table: ResultsTable | None, system: str, column: str) -> float:
 
 
 def run_spread(
-    run_dirs: Sequence[str | Path], reference_dir: str | Path
+    run_dirs: Sequence[str | Path],
+    reference_dir: str | Path,
+    prior: tuple[str | Path, int] | None = None,
 ) -> dict[str, ResultsTable]:
     """Run-to-run standard deviation of every cell of the reference tables.
 
@@ -202,9 +212,18 @@ def run_spread(
     folders of complete runs, the committed one included) that have a value for it;
     NaN where fewer than two do. Returns ``{table: ResultsTable}`` in the reference's
     layout.
+
+    ``prior = (folder, df)`` pools an earlier measurement whose runs' tables are no
+    longer at hand: ``folder`` holds its ``<table>_spread.csv`` and ``df`` its degrees
+    of freedom (K - 1). The pooled variance of a cell is the df-weighted mean of the
+    two variances, ``(df_prior s_prior^2 + (k - 1) s^2) / (df_prior + k - 1)``, an
+    estimate of the common run-to-run variance with the degrees of freedom of both.
     """
     if len(run_dirs) < 2:
         raise ValueError(f"run_spread: need at least 2 runs, got {len(run_dirs)}")
+    prior_dir, prior_df = (Path(prior[0]), int(prior[1])) if prior else (None, 0)
+    if prior is not None and prior_df < 1:
+        raise ValueError(f"run_spread: prior df must be >= 1, got {prior[1]!r}")
     names, _ = _pairs(Path(reference_dir))
     out = {}
     for name in names:
@@ -215,6 +234,12 @@ def run_spread(
             if not path.exists():
                 raise ResultsMismatchError(f"run_spread: {path} does not exist")
             runs.append(_read(path))
+        before = None
+        if prior_dir is not None:
+            path = prior_dir / f"{name}{SPREAD_SUFFIX}.csv"
+            if not path.exists():
+                raise ResultsMismatchError(f"run_spread: prior {path} does not exist")
+            before = _read(path)
         table = ResultsTable(
             ref.columns, title=f"{name}: run-to-run standard deviation"
         )
@@ -223,9 +248,89 @@ def run_spread(
             for column in ref.columns:
                 values = [_value(t, system, column) for t in runs]
                 values = [v for v in values if not math.isnan(v)]
-                row[column] = statistics.stdev(values) if len(values) >= 2 else None
+                weights, variances = [], []
+                if len(values) >= 2:
+                    weights.append(len(values) - 1)
+                    variances.append(statistics.variance(values))
+                s_prior = _value(before, system, column)
+                if not math.isnan(s_prior):
+                    weights.append(prior_df)
+                    variances.append(s_prior**2)
+                row[column] = (
+                    math.sqrt(
+                        sum(w * v for w, v in zip(weights, variances, strict=True))
+                        / sum(weights)
+                    )
+                    if weights
+                    else None
+                )
             table.add_row(system, ref.group_of(system), row)
         out[name] = table
+    return out
+
+
+def write_spread(
+    run_dirs: Sequence[str | Path],
+    reference_dir: str | Path,
+    prior: tuple[str | Path, int] | None = None,
+) -> Path:
+    """:func:`run_spread` written as ``<table>_spread.csv`` into ``reference_dir``,
+    with ``spread.json`` saying what it rests on (the runs, the prior and the degrees
+    of freedom), so that the next measurement can pool with this one. Returns the
+    path of ``spread.json``."""
+    reference_dir = Path(reference_dir)
+    tables = run_spread(run_dirs, reference_dir, prior)
+    for name, table in tables.items():
+        table.to_csv(reference_dir / f"{name}{SPREAD_SUFFIX}.csv")
+    record = {
+        "runs": [str(d) for d in run_dirs],
+        "k": len(run_dirs),
+        "prior": None if prior is None else {"folder": str(prior[0]), "df": prior[1]},
+        "df": len(run_dirs) - 1 + (0 if prior is None else int(prior[1])),
+        "tables": sorted(tables),
+    }
+    path = reference_dir / SPREAD_RECORD
+    atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def leave_one_out(
+    run_dirs: Sequence[str | Path],
+    reference_dir: str | Path,
+    prior: tuple[str | Path, int] | None = None,
+    alpha: float = ALPHA,
+) -> list[tuple[str, CheckReport]]:
+    """The out-of-sample test of the tolerance: each run of ``run_dirs`` (not the
+    committed one) checked against the committed tables with the spread measured
+    without it — from the committed ``reference_dir``, the other runs and ``prior``.
+
+    A run that takes part in the spread cannot fail by much the check it widened; held
+    out, it is a genuine new run. Returns ``[(run, report)]``. Works on a copy of the
+    reference's tables, never writing into ``reference_dir``.
+    """
+    reference_dir = Path(reference_dir)
+    if len(run_dirs) < 1:
+        raise ValueError("leave_one_out: need at least 1 run besides the reference")
+    out = []
+    for i, held in enumerate(run_dirs):
+        others = [reference_dir, *(d for j, d in enumerate(run_dirs) if j != i)]
+        if len(others) < 2 and prior is None:
+            raise ValueError("leave_one_out: need 2 runs or a prior for each spread")
+        with tempfile.TemporaryDirectory() as tmp:
+            ref = Path(tmp)
+            for p in reference_dir.glob("*.csv"):
+                if not p.stem.endswith(SPREAD_SUFFIX):
+                    shutil.copy(p, ref / p.name)
+            if len(others) >= 2:
+                tables = run_spread(others, reference_dir, prior)
+            else:  # the prior alone
+                tables = {
+                    n: _read(Path(prior[0]) / f"{n}{SPREAD_SUFFIX}.csv")
+                    for n in _pairs(reference_dir)[0]
+                }
+            for name, table in tables.items():
+                table.to_csv(ref / f"{name}{SPREAD_SUFFIX}.csv")
+            out.append((str(held), compare_results(held, ref, alpha)))
     return out
 
 
@@ -373,19 +478,70 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("results/default"),
         help="reference folder to write into (default: results/default)",
     )
+    validate = sub.add_parser(
+        "validate",
+        help="check each run against the committed tables with the spread of the "
+        "others (leave one run out)",
+    )
+    validate.add_argument("runs", type=Path, nargs="+", help="results folders of runs")
+    validate.add_argument(
+        "--reference",
+        type=Path,
+        default=Path("results/default"),
+        help="committed results folder (default: results/default)",
+    )
+    validate.add_argument(
+        "--alpha", type=float, default=ALPHA, help="false-alarm rate (default 0.05)"
+    )
+    for p in (spread, validate):
+        p.add_argument(
+            "--prior",
+            metavar="FOLDER:DF",
+            type=_prior,
+            help="pool with an earlier measurement: FOLDER holds its "
+            "<table>_spread.csv, DF its degrees of freedom (K - 1)",
+        )
     args = parser.parse_args(argv)
     try:
         if args.command == "spread":
-            for name, table in run_spread(args.runs, args.out).items():
-                table.to_csv(args.out / f"{name}{SPREAD_SUFFIX}.csv")
-            print(f"run-to-run spread of {len(args.runs)} runs written to {args.out}")
+            record = write_spread(args.runs, args.out, args.prior)
+            print(
+                f"run-to-run spread of {len(args.runs)} runs"
+                + (
+                    f" pooled with {args.prior[0]} (df {args.prior[1]})"
+                    if args.prior
+                    else ""
+                )
+                + f" written to {args.out} ({record.name})"
+            )
             return 0
+        if args.command == "validate":
+            failed = 0
+            for run, report in leave_one_out(
+                args.runs, args.reference, args.prior, args.alpha
+            ):
+                failed += not report.ok
+                print(f"== {run} (held out of the spread)\n{report.summary()}")
+            print(f"leave one out: {len(args.runs) - failed} of {len(args.runs)} pass")
+            return 0 if not failed else 1
         report = compare_results(args.run, args.reference, args.alpha)
     except (ResultsMismatchError, ValueError) as err:
         print(f"results check: {err}", file=sys.stderr)
         return 2
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def _prior(text: str) -> tuple[Path, int]:
+    """``FOLDER:DF`` of ``--prior``."""
+    folder, sep, df = text.rpartition(":")
+    if not sep or not folder or not df.isdigit() or int(df) < 1:
+        raise argparse.ArgumentTypeError(
+            f"--prior {text!r}: expected FOLDER:DF with DF a positive integer"
+        )
+    if not Path(folder).is_dir():
+        raise argparse.ArgumentTypeError(f"--prior {text!r}: {folder} is not a folder")
+    return Path(folder), int(df)
 
 
 if __name__ == "__main__":

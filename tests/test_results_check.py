@@ -1,5 +1,6 @@
 """The results check: within tolerance passes, beyond fails, missing pieces reported."""
 
+import json
 import math
 
 import pytest
@@ -10,8 +11,10 @@ from nar_slp.results_check import (
     bonferroni_z,
     check_results,
     compare_results,
+    leave_one_out,
     main,
     run_spread,
+    write_spread,
 )
 
 ROWS = [("Bounds", "GT"), ("Ours", "Ours (w/ KD)"), ("AR", "PT (Base)")]
@@ -187,3 +190,62 @@ def test_the_mean_poses_back_translation_is_reported_not_compared(tmp_path):
     assert "1 back-translation cells of the Mean pose" in report.summary()
     write(run, "table1", {"GT": (0.0, 48.5), "Mean": (900.0, 22.9)})
     assert not compare_results(run, ref).ok  # Mean's FGD is still compared
+
+
+def _spread_runs(tmp_path, fgds):
+    runs = []
+    for i, fgd in enumerate(fgds):
+        run = tmp_path / f"s{i}"
+        _write(run, "table1", {"GT": (0.0, 9.7), "Ours (w/ KD)": (fgd, 8.6)})
+        runs.append(run)
+    return runs
+
+
+def test_a_prior_measurement_is_pooled_by_degrees_of_freedom(reference, tmp_path):
+    runs = _spread_runs(tmp_path, (34.8, 40.8, 28.8))  # sd 6.0, df 2
+    prior = tmp_path / "prior"
+    prior.mkdir()
+    old = ResultsTable(["test FGD", "test BLEU-4"], ROWS)
+    old.add_row("GT", "Bounds", {"test FGD": 0.0, "test BLEU-4": 0.3})
+    old.add_row("Ours (w/ KD)", "Ours", {"test FGD": 3.0, "test BLEU-4": None})
+    old.to_csv(prior / "table1_spread.csv")
+    pooled = run_spread(runs, reference, prior=(prior, 4))["table1"]
+    # (2 * 6^2 + 4 * 3^2) / 6
+    assert pooled.get("Ours (w/ KD)", "test FGD") == pytest.approx(math.sqrt(18.0))
+    # a cell the prior lacks keeps the runs' own sd (here 0: all runs agree)
+    assert pooled.get("Ours (w/ KD)", "test BLEU-4") == 0.0
+    assert pooled.get("GT", "test BLEU-4") == pytest.approx(math.sqrt(4 * 0.09 / 6))
+    with pytest.raises(ValueError, match="prior df"):
+        run_spread(runs, reference, prior=(prior, 0))
+    with pytest.raises(ResultsMismatchError, match="prior"):
+        run_spread(runs, reference, prior=(tmp_path / "none", 2))
+
+
+def test_write_spread_records_what_it_rests_on(reference, tmp_path):
+    runs = _spread_runs(tmp_path, (34.8, 40.8))
+    record = json.loads(write_spread(runs, reference).read_text())
+    assert record["k"] == 2 and record["df"] == 1 and record["tables"] == ["table1"]
+    assert record["prior"] is None and len(record["runs"]) == 2
+    assert (reference / "table1_spread.csv").exists()
+    assert compare_results(reference, reference).tables == ["table1"]
+
+
+def test_leave_one_out_holds_each_run_out_of_its_own_spread(reference, tmp_path):
+    # two runs that agree with the reference, one far off: held out, the far one
+    # fails (the others' spread is small); the others pass although the far run
+    # widens their spread
+    runs = _spread_runs(tmp_path, (35.0, 34.6, 90.0))
+    results = dict(leave_one_out(runs, reference))
+    assert [results[str(r)].ok for r in runs] == [True, True, False]
+    assert not (reference / "table1_spread.csv").exists()  # reference untouched
+    assert main(["validate", *map(str, runs), "--reference", str(reference)]) == 1
+    assert main(["validate", *map(str, runs[:2]), "--reference", str(reference)]) == 0
+
+
+def test_prior_argument_errors_name_the_problem(reference, tmp_path, capsys):
+    runs = [str(r) for r in _spread_runs(tmp_path, (34.8, 40.8))]
+    for bad in ("nofolder", f"{tmp_path}:0", f"{tmp_path}:x", f"{tmp_path}/none:2"):
+        with pytest.raises(SystemExit) as err:
+            main(["spread", *runs, "--out", str(reference), "--prior", bad])
+        assert err.value.code == 2
+        assert "--prior" in capsys.readouterr().err
