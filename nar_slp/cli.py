@@ -13,7 +13,9 @@ and the other way round::
     nar-slp evaluate --run-dir runs/x        (prints that run's Table 1)
     nar-slp export   --run-dir runs/x --out bundle/ [--system kd] [--seed 0]
 
-``generate --model bundle/`` signs with an exported bundle instead of a run; without
+``generate --system`` takes any system of :data:`nar_slp.registry.SYSTEMS` (the three
+students and the six baselines: ``pt_base``, ``nslpg_gs_ft``...) trained in the run;
+``--model bundle/`` signs with an exported bundle instead of a run; without
 ``--model`` and without a trained student in the run, it uses the bundle shipped in
 the repository (:data:`SHIPPED_BUNDLE`, the committed default run's main student).
 
@@ -40,7 +42,6 @@ from typing import Any
 from nar_slp.bundle import SHIPPED_BUNDLE, BundleError, export_bundle, load_bundle
 from nar_slp.config import PRESETS, Config, get_config
 from nar_slp.data.dataset import PoseTextDataset
-from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pose_io import write_pose
 from nar_slp.data.pt_format import SignSequence, write_split
 from nar_slp.data.run_data import (
@@ -52,10 +53,10 @@ from nar_slp.data.run_data import (
 from nar_slp.distributed import launched_world, leave_world
 from nar_slp.evaluation.back_translation import train_slt
 from nar_slp.evaluation.tae_training import train_tae
-from nar_slp.inference import generate
 from nar_slp.paths import results_dir, run_dir
+from nar_slp.registry import STUDENT, SYSTEMS, LoadedSystem, generate, load_system
 from nar_slp.reproduce import literal_value
-from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir, variant_config
+from nar_slp.students import STUDENT_VARIANTS, student_dir, variant_config
 from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.training.student_trainer import train_student
 from nar_slp.training.vae_trainer import load_vae, train_vae
@@ -274,9 +275,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     texts = read_texts(args)
     out = Path(args.out)
     paths = output_paths(out, len(texts))
-    model, vae, normaliser, source = signer_of(args)
+    signer, source = signer_of(args)
     print(f"model: {source}")
-    gen = generate(model, vae, normaliser, texts)
+    gen = generate(signer, texts)
     suffix = out.suffix.lower()
     if suffix == ".skels":
         seqs = [
@@ -297,26 +298,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def signer_of(args: argparse.Namespace) -> tuple[Any, Any, Normaliser, str]:
-    """(student, VAE, normaliser, description) for ``generate``: ``--model``'s bundle,
-    else the run's trained student, else the shipped bundle."""
+def signer_of(args: argparse.Namespace) -> tuple[LoadedSystem, str]:
+    """(system, description) for ``generate``: ``--model``'s bundle, else the run's
+    trained ``--system`` (any system of :data:`nar_slp.registry.SYSTEMS`), else —
+    for a student only — the shipped bundle."""
     device = _device(args.device)
     bundle_path = Path(args.model) if args.model else None
     if bundle_path is None:
-        key = _variant(args)
-        run = _run(args)
-        folder = student_dir(run, key, args.seed)
-        if (folder / "config.json").exists():
-            _need(run / "vae" / "config.json", "the run has no VAE (nar-slp train vae)")
-            normaliser = Normaliser.load(
-                _need(run / "normaliser.json", "run `nar-slp data` first")
+        if args.system not in SYSTEMS:
+            raise UsageError(
+                f"--system {args.system!r}: valid systems are {', '.join(SYSTEMS)}"
             )
-            model = load_student(folder, device)
-            return model, load_vae(run / "vae"), normaliser, str(folder)
+        spec, run = SYSTEMS[args.system], _run(args)
+        folder = spec.checkpoint(run, args.seed)
+        if spec.family != STUDENT or (folder / "config.json").exists():
+            try:
+                loaded = load_system(spec.key, run, args.seed, device)
+            except FileNotFoundError as err:
+                raise UsageError(str(err)) from err
+            return loaded, str(folder)
         if not (SHIPPED_BUNDLE / "manifest.json").exists():
             raise UsageError(
                 f"{folder} holds no trained student and no bundle ships with this "
-                f"checkout: train one (nar-slp train student --system {key} "
+                f"checkout: train one (nar-slp train student --system {spec.key} "
                 f"--seed {args.seed} --run-dir {run}) or pass --model"
             )
         bundle_path = SHIPPED_BUNDLE
@@ -324,7 +328,14 @@ def signer_of(args: argparse.Namespace) -> tuple[Any, Any, Normaliser, str]:
         bundle = load_bundle(bundle_path, device)
     except BundleError as err:
         raise UsageError(str(err)) from err
-    return bundle.model, bundle.vae, bundle.normaliser, f"bundle {bundle_path}"
+    loaded = LoadedSystem(
+        SYSTEMS[bundle.info.get("system", "kd")],
+        bundle.model,
+        bundle.vae,
+        bundle.normaliser,
+        bundle_path,
+    )
+    return loaded, f"bundle {bundle_path}"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -396,12 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrain", action="store_true", help="start over")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("generate", help="sign sentences with a trained student")
+    p = sub.add_parser(
+        "generate", help="sign sentences with a trained student or baseline"
+    )
     p.add_argument("texts", nargs="*", help="sentences")
     common(p)
     p.add_argument("--input", default=None, help="a file of sentences, or - (stdin)")
-    p.add_argument("--system", default="kd")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--system", default="kd", help=f"one of {', '.join(SYSTEMS)} (default kd)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="a student's training seed")
     p.add_argument("--out", required=True, help="x.pose | x.gif | x.mp4 | x.skels")
     p.add_argument("--model", default=None, help="an exported bundle folder")
     p.add_argument("--device", default="auto")

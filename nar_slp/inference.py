@@ -21,10 +21,13 @@ from nar_slp.skeleton import NUM_JOINTS
 @dataclass
 class Generation:
     """poses: one (T_i, J, K) float32 array per text, original coordinates;
-    lengths: (N,) int64 frame counts T_i."""
+    lengths: (N,) int64 frame counts T_i; stopped: for an autoregressive system
+    (PT), (N,) bool — whether its own counter ended each sequence (else it ran to
+    the maximum length); None for the non-autoregressive systems."""
 
     poses: list[np.ndarray]
     lengths: np.ndarray
+    stopped: np.ndarray | None = None
 
 
 @torch.no_grad()

@@ -82,7 +82,11 @@ def test_wrong_type_and_missing_inputs(tmp_path, capsys):
         )
         == 2
     )
-    assert "valid systems are kd, no_kd, no_bert" in _err_line(capsys)
+    assert "valid systems are kd, no_kd, no_bert, pt_base, pt_fpgn" in _err_line(capsys)
+    # a baseline that was not trained: no bundle fallback, one line naming the folder
+    args = ["generate", "rain", "--run-dir", str(run), "--out", "x.pose"]
+    assert main([*args, "--system", "nslpg_gs"]) == 2
+    assert "baselines/nslpg_gs holds no trained NSLP-G (GS)" in _err_line(capsys)
     with pytest.raises(SystemExit) as exit_:
         main(["train", "everything"])
     assert exit_.value.code == 2  # argparse: invalid choice
@@ -123,6 +127,14 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     frames = int(lines[1].split(": ")[1].split()[0])
     assert read_pose(pose).poses.shape == (frames, 50, 3)
     assert frames == len(seqs[0].poses)  # the same sentence, the same model
+    # a baseline through the same command (the registry's generate)
+    pt_out = tmp_path / "pt.skels"
+    args = ["generate", "--input", str(texts), *smoke, "--out", str(pt_out)]
+    assert main([*args, "--system", "pt_base"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"model: {tmp_path / 'run' / 'baselines' / 'pt_base'}"
+    )
+    assert all(s.poses.shape[1:] == (50, 3) for s in read_split(tmp_path, "pt"))
 
     # export -> a bundle that generates the same poses; a tampered bundle is refused
     bundle = tmp_path / "bundle"
