@@ -320,7 +320,7 @@ def bench_generation(
         forced = [median_t] if force_lengths else None
         with autocast_context(device, amp):
             return generate(
-                student, vae, normaliser, [LATENCY_TEXT], 1, device, n_frames=forced
+                student, vae, normaliser, [LATENCY_TEXT], 1, device, lengths=forced
             )
 
     n = min(len(dataset), batch_size * n_batches)
@@ -482,7 +482,7 @@ def bench_student_training(
     def step() -> None:
         batch = next(batches).to(device)
         with autocast_context(device, amp):
-            out = student(list(batch.texts), n_frames=batch.lengths)
+            out = student(list(batch.texts), lengths=batch.lengths)
             losses = student_losses(
                 out, batch, vae, cfg.data.max_frames, scfg.use_kd, scfg.loss_weights
             )

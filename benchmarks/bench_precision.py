@@ -68,7 +68,7 @@ def fixed_batch_check(cfg, dataset, vae, device) -> dict[str, float]:
     with torch.no_grad():
         for name, amp in (("fp32", "no"), ("bf16", "bf16")):
             with autocast_context(device, amp):
-                res = model(batch.texts, n_frames=batch.lengths)
+                res = model(batch.texts, lengths=batch.lengths)
                 losses = student_losses(res, batch, vae, cfg.data.max_frames)
             out[name] = {k: float(getattr(losses, k)) for k in ("pose", "distil")}
     return {

@@ -45,7 +45,7 @@ def main() -> None:
     batches = list(make_loader(ds, cfg.student.batch_size, shuffle=True, seed=0))
 
     def step(batch, cached: bool) -> None:
-        out = model(list(batch.texts), n_frames=batch.lengths)
+        out = model(list(batch.texts), lengths=batch.lengths)
         z_pose = cache.batch(batch) if cached else None
         losses = student_losses(out, batch, vae, cfg.data.max_frames, z_pose=z_pose)
         opt.zero_grad()

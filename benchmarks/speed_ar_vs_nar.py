@@ -103,7 +103,7 @@ def main() -> None:
             data.normaliser,
             batch_texts,
             batch_size=bs,
-            n_frames=[frames] * len(batch_texts),
+            lengths=[frames] * len(batch_texts),
         )
         assert (g.lengths == frames).all()
 

@@ -240,7 +240,7 @@ def shipped_student_row(normaliser, dev_seqs, tae) -> dict:
     t_max = bundle.config.data.max_frames
     refs = [s.poses[:t_max] for s in dev_seqs]
     true = [len(p) for p in refs]
-    at_true = generate(bundle.model, bundle.vae, normaliser, texts, 64, n_frames=true)
+    at_true = generate(bundle.model, bundle.vae, normaliser, texts, 64, lengths=true)
     sse = n = 0.0
     for g, r in zip(at_true.poses, refs, strict=True):
         d = normaliser.transform(g, warn=False) - normaliser.transform(r, warn=False)

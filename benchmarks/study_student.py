@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     true_len = np.array([s.n_frames for s in dev_seqs])
     gloss = cfg.data.input_kind == "gloss"
     inputs = [s.gloss if gloss else s.text for s in dev_seqs]
-    gen = generate(model, vae, data.normaliser, inputs, 64, n_frames=true_len)
+    gen = generate(model, vae, data.normaliser, inputs, 64, lengths=true_len)
     amp = motion_amplitude(gen.poses)
     ref = motion_amplitude([s.poses for s in dev_seqs])
     fgd_cols, bleu = ("", ""), ("", "")

@@ -38,7 +38,7 @@ def generate(
     texts: list[str],
     batch_size: int = 32,
     device: str | torch.device | None = None,
-    n_frames: Sequence[int] | np.ndarray | torch.Tensor | None = None,
+    lengths: Sequence[int] | np.ndarray | torch.Tensor | None = None,
 ) -> Generation:
     """Generate a pose sequence for every text, in order.
 
@@ -51,7 +51,7 @@ def generate(
         texts: N input strings.
         batch_size: texts per forward pass.
         device: where to run; default the model's device (the VAE is moved there).
-        n_frames: optional N lengths to force (e.g. the ground-truth lengths);
+        lengths: optional N lengths to force (e.g. the ground-truth lengths);
             default the regulator's predictions.
     """
     if isinstance(texts, str):
@@ -59,31 +59,31 @@ def generate(
     texts = list(texts)
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size} must be >= 1")
-    if n_frames is not None:
-        n_frames = torch.as_tensor(np.asarray(n_frames), dtype=torch.long)
-        if n_frames.shape != (len(texts),):
+    if lengths is not None:
+        lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.long)
+        if lengths.shape != (len(texts),):
             raise ValueError(
-                f"n_frames has shape {tuple(n_frames.shape)}; expected ({len(texts)},)"
+                f"lengths has shape {tuple(lengths.shape)}; expected ({len(texts)},)"
             )
     device = torch.device(device) if device is not None else model.device
     model_mode, vae_mode = model.training, vae.training
     model.to(device).eval()
     vae.to(device).eval()
     poses: list[np.ndarray] = []
-    lengths: list[int] = []
+    made: list[int] = []  # the lengths used
     try:
         for start in range(0, len(texts), batch_size):
             chunk = texts[start : start + batch_size]
-            forced = None if n_frames is None else n_frames[start : start + batch_size]
-            out = model(chunk, n_frames=forced)
+            forced = None if lengths is None else lengths[start : start + batch_size]
+            out = model(chunk, lengths=forced)
             x = vae.decode(out.z_lang).float()  # (B, T, F)
             b, t, f = x.shape
             x = x.reshape(b, t, NUM_JOINTS, f // NUM_JOINTS).cpu().numpy()  # (B,T,J,K)
-            for i, n in enumerate(out.n_frames.tolist()):
+            for i, n in enumerate(out.lengths.tolist()):
                 pose = normaliser.inverse(x[i, :n])  # (T_i, J, K)
                 poses.append(np.asarray(pose, dtype=np.float32))
-                lengths.append(int(n))
+                made.append(int(n))
     finally:
         model.train(model_mode)
         vae.train(vae_mode)
-    return Generation(poses=poses, lengths=np.asarray(lengths, dtype=np.int64))
+    return Generation(poses=poses, lengths=np.asarray(made, dtype=np.int64))

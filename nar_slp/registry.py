@@ -202,7 +202,7 @@ def generate(
             loaded.normaliser,
             texts,
             batch_size,
-            n_frames=lengths,
+            lengths=lengths,
         )
     if family == NSLPG:
         poses = generate_nslpg(

@@ -76,7 +76,7 @@ def test_padding_to_a_multiple_leaves_the_losses_unchanged(tiny_bert_dir):
         torch.manual_seed(0)
         model = build_student(cfg).eval()
         batch = collate(items, pad_to_multiple=m)
-        out = model(batch.texts, n_frames=batch.lengths)
+        out = model(batch.texts, lengths=batch.lengths)
         assert out.z_lang.shape[1] == round_up(int(batch.lengths.max()), m)
         losses[m] = student_losses(out, batch, vae, T_MAX)
         enc = model.encoder.encode(batch.texts)

@@ -70,13 +70,13 @@ def _batch(lengths, seed=0, texts=None):
 
 
 def test_forward_shapes(student):
-    out = student(TEXTS, n_frames=torch.tensor([5, 3, 9]))
+    out = student(TEXTS, lengths=torch.tensor([5, 3, 9]))
     assert isinstance(out, StudentOutput)
     assert out.z_lang.shape == (3, 9, LATENT)
     assert out.frame_mask.sum(1).tolist() == [5, 3, 9]
     assert out.length_ratio.shape == (3,)
     assert ((out.length_ratio > 0) & (out.length_ratio < 1)).all()
-    assert out.n_frames.tolist() == [5, 3, 9]
+    assert out.lengths.tolist() == [5, 3, 9]
 
 
 @pytest.mark.parametrize("kind", ["pretrained", "scratch", "scratch-small"])
@@ -93,10 +93,10 @@ def test_padding_does_not_change_real_frames(
         )
     student.eval()
     with torch.no_grad():
-        alone = student(["rain"], n_frames=torch.tensor([4]))
+        alone = student(["rain"], lengths=torch.tensor([4]))
         batch = student(
             ["rain", "on tuesday it is mostly friendly with little rain"],
-            n_frames=torch.tensor([4, 13]),
+            lengths=torch.tensor([4, 13]),
         )
     assert batch.z_lang.shape[1] == 13
     torch.testing.assert_close(batch.z_lang[0, :4], alone.z_lang[0], atol=1e-5, rtol=0)
@@ -110,7 +110,7 @@ def test_predicted_lengths_drive_the_output(student):
     with torch.no_grad():
         out = student(TEXTS)
     expected = torch.round(out.length_ratio * T_MAX).clamp(1, T_MAX).long()
-    assert torch.equal(out.n_frames, expected)
+    assert torch.equal(out.lengths, expected)
     assert out.z_lang.shape[1] == int(expected.max())
     assert torch.equal(out.frame_mask.sum(1), expected)
 
@@ -136,7 +136,7 @@ def test_xavier_init_spares_the_pretrained_encoder(cfg, tiny_bert_dir):
 
 
 def _losses(student, vae, batch, use_kd=True, z_override=None):
-    out = student(batch.texts, n_frames=batch.lengths)
+    out = student(batch.texts, lengths=batch.lengths)
     if z_override is not None:
         out.z_lang = z_override(out)
     return out, student_losses(out, batch, vae, T_MAX, use_kd, (1.0, 1.0, 1.0))
@@ -233,25 +233,25 @@ def test_generate_predicted_lengths_original_coordinates(student, vae):
         out = student(TEXTS)
         decoded = vae.decode(out.z_lang)  # (B, T, F)
     gen = generate(student, vae, normaliser, TEXTS, batch_size=2)
-    assert gen.lengths.tolist() == out.n_frames.tolist()
+    assert gen.lengths.tolist() == out.lengths.tolist()
     assert len(gen.poses) == 3
     for i, pose in enumerate(gen.poses):
-        n = int(out.n_frames[i])
+        n = int(out.lengths[i])
         assert pose.shape == (n, NUM_JOINTS, NUM_COORDS) and pose.dtype == np.float32
         expected = normaliser.inverse(
             decoded[i, :n].reshape(n, NUM_JOINTS, NUM_COORDS).numpy()
         )
         np.testing.assert_allclose(pose, expected, atol=1e-4)
     # forced lengths
-    forced = generate(student, vae, normaliser, TEXTS, n_frames=[2, 7, 1])
+    forced = generate(student, vae, normaliser, TEXTS, lengths=[2, 7, 1])
     assert [p.shape[0] for p in forced.poses] == [2, 7, 1]
 
 
-def test_bad_n_frames_rejected(student):
-    with pytest.raises(ValueError, match="n_frames"):
-        student(TEXTS, n_frames=torch.tensor([3, 0, 2]))
+def test_bad_lengths_rejected(student):
+    with pytest.raises(ValueError, match="lengths"):
+        student(TEXTS, lengths=torch.tensor([3, 0, 2]))
     with pytest.raises(ValueError, match="one length per text"):
-        student(TEXTS, n_frames=torch.tensor([3, 2]))
+        student(TEXTS, lengths=torch.tensor([3, 2]))
 
 
 @pytest.mark.parametrize(
@@ -268,10 +268,10 @@ def test_position_variants_keep_padding_out(variant, tiny_bert_dir):
     torch.manual_seed(0)
     student = build_student(_cfg(str(tiny_bert_dir), **variant)).eval()
     with torch.no_grad():
-        alone = student(["rain"], n_frames=torch.tensor([4]))
+        alone = student(["rain"], lengths=torch.tensor([4]))
         batch = student(
             ["rain", "on tuesday it is mostly friendly with little rain"],
-            n_frames=torch.tensor([4, 13]),
+            lengths=torch.tensor([4, 13]),
         )
     torch.testing.assert_close(batch.z_lang[0, :4], alone.z_lang[0], atol=1e-5, rtol=0)
 
@@ -287,8 +287,8 @@ def test_relative_positions_tell_frames_where_they_are(tiny_bert_dir):
             _cfg(str(tiny_bert_dir), **{"student.relative_positions": rel})
         ).eval()
         with torch.no_grad():
-            short = student(["rain"], n_frames=torch.tensor([4])).z_lang[0]
-            long = student(["rain"], n_frames=torch.tensor([12])).z_lang[0, :4]
+            short = student(["rain"], lengths=torch.tensor([4])).z_lang[0]
+            long = student(["rain"], lengths=torch.tensor([12])).z_lang[0, :4]
         outs[rel] = float((short - long).abs().max())
     assert outs[True] > 1e-3
     assert outs[False] < outs[True]

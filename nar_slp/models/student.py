@@ -56,18 +56,18 @@ from nar_slp.utils import round_up
 class StudentOutput:
     """What :meth:`TextToLatentStudent.forward` returns.
 
-    z_lang: (B, T, Z) predicted latent sequence; T = max(n_frames); values at
+    z_lang: (B, T, Z) predicted latent sequence; T = max(lengths); values at
         padded frames (``frame_mask`` False) are meaningless.
     frame_mask: (B, T) bool, True = a real frame of that item.
     length_ratio: (B,) predicted T / T_max in (0, 1) (sigmoid of ``length_logit``).
-    n_frames: (B,) int64 the lengths used (given, or predicted by the regulator).
+    lengths: (B,) int64 the lengths used (given, or predicted by the regulator).
     length_logit: (B,) the regulator's pre-sigmoid output (for a stable BCE).
     """
 
     z_lang: Tensor
     frame_mask: Tensor
     length_ratio: Tensor
-    n_frames: Tensor
+    lengths: Tensor
     length_logit: Tensor
 
 
@@ -307,34 +307,32 @@ class TextToLatentStudent(nn.Module):
             .long()
         )
 
-    def forward(
-        self, texts: list[str], n_frames: Tensor | None = None
-    ) -> StudentOutput:
+    def forward(self, texts: list[str], lengths: Tensor | None = None) -> StudentOutput:
         """Encode ``texts`` and decode a latent sequence per text.
 
         Args:
             texts: B input strings (spoken text, or glosses in G2P mode).
-            n_frames: (B,) int lengths to decode (training: the true lengths); None ->
+            lengths: (B,) int lengths to decode (training: the true lengths); None ->
                 the regulator's prediction.
         """
         device = self.device
         enc = self.encoder.encode(texts, device)
         length_logit = self.length_regulator(enc.pooled)  # (B,)
         ratio = torch.sigmoid(length_logit.float())  # (B,)
-        if n_frames is None:
-            n_frames = self.lengths_from_ratio(ratio.detach())
+        if lengths is None:
+            lengths = self.lengths_from_ratio(ratio.detach())
         else:
-            n_frames = torch.as_tensor(n_frames, device=device).long()
-            if n_frames.shape != (len(texts),):
+            lengths = torch.as_tensor(lengths, device=device).long()
+            if lengths.shape != (len(texts),):
                 raise ValueError(
-                    f"n_frames has shape {tuple(n_frames.shape)}; expected "
+                    f"lengths has shape {tuple(lengths.shape)}; expected "
                     f"({len(texts)},), one length per text"
                 )
-            if (n_frames < 1).any():
-                raise ValueError(f"n_frames must be >= 1, got {n_frames.tolist()}")
+            if (lengths < 1).any():
+                raise ValueError(f"lengths must be >= 1, got {lengths.tolist()}")
         # padded to a multiple (StudentConfig.pad_to_multiple): bounded shapes
-        t = round_up(int(n_frames.max()), self.pad_to_multiple)
-        frame_mask = torch.arange(t, device=device)[None] < n_frames[:, None]  # (B, T)
+        t = round_up(int(lengths.max()), self.pad_to_multiple)
+        frame_mask = torch.arange(t, device=device)[None] < lengths[:, None]  # (B, T)
         memory = self.input_proj(enc.hidden)  # (B, L, D)
         if self.adapter is not None:
             memory = self.adapter(memory, src_key_padding_mask=~enc.mask)  # (B, L, D)
@@ -343,7 +341,7 @@ class TextToLatentStudent(nn.Module):
             z_lang=z_lang,
             frame_mask=frame_mask,
             length_ratio=ratio,
-            n_frames=n_frames,
+            lengths=lengths,
             length_logit=length_logit,
         )
 
@@ -389,7 +387,7 @@ def student_losses(
     """Eq. 8-11 for one batch decoded with the true lengths.
 
     Args:
-        out: the student's output for ``batch`` (``n_frames = batch.lengths``).
+        out: the student's output for ``batch`` (``lengths = batch.lengths``).
         batch: a ``PoseBatch``: ``poses`` (B, T, J, K) in [0, 1], ``mask`` (B, T) bool,
             ``lengths`` (B,).
         vae: the frozen pose VAE; ``vae.decode`` is the PGM, ``vae.lgm`` (the encoder
@@ -409,7 +407,7 @@ def student_losses(
     if out.z_lang.shape[:2] != (b, t):
         raise ValueError(
             f"student output has (B, T) = {tuple(out.z_lang.shape[:2])} but the "
-            f"batch has ({b}, {t}); decode with n_frames=batch.lengths"
+            f"batch has ({b}, {t}); decode with lengths=batch.lengths"
         )
     mask = mask.bool() & out.frame_mask
     y = poses.reshape(b, t, -1)  # (B, T, F)

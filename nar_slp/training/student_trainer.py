@@ -206,7 +206,7 @@ def _dev_batches(
         for batch in loader:
             batch = batch.to(device)
             with autocast_context(device, cfg.student.mixed_precision):
-                out = model(_inputs(batch, input_kind), n_frames=batch.lengths)
+                out = model(_inputs(batch, input_kind), lengths=batch.lengths)
                 losses = student_losses(
                     out, batch, vae, cfg.data.max_frames, True, cfg.student.loss_weights
                 )
@@ -535,7 +535,7 @@ def train_student(
                 group["lr"] = base_lr * factor
             batch = batch.to(device)
             with autocast_context(device, scfg.mixed_precision):
-                out = trained(_inputs(batch, input_kind), n_frames=batch.lengths)
+                out = trained(_inputs(batch, input_kind), lengths=batch.lengths)
                 losses = student_losses(
                     out,
                     batch,
