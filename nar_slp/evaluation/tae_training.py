@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from nar_slp.checkpoints import save_checkpoint
 from nar_slp.config import Config
@@ -40,6 +39,7 @@ from nar_slp.evaluation.tae import (
     pad_batch,
     windows,
 )
+from nar_slp.loop import EpochStats, Selection, Step, train_epochs
 from nar_slp.schedules import warmup_cosine
 from nar_slp.utils import EpochLogger
 
@@ -241,47 +241,52 @@ def train_tae(
     sched = warmup_cosine(opt, n_steps)
     history: list[float] = []
     dev_history: list[float] = []
-    best_state, best_epoch, best_dev, stale = None, ec.tae_epochs, math.inf, 0
     epoch_log = EpochLogger(log, ec.tae_epochs, log_every)
-    for epoch in range(ec.tae_epochs):
-        tae.train()
-        t0, total, count = time.perf_counter(), 0.0, 0
-        plan = plans[epoch]
+
+    def batches(epoch: int):
+        plan = plans[epoch - 1]
         for i in range(0, len(plan), ec.tae_batch_size):
             batch = [flat[j][a : a + n] for j, a, n in plan[i : i + ec.tae_batch_size]]
-            x, mask = pad_batch(batch, device)
-            loss = tae.loss(x, mask)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(tae.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += loss.item() * len(batch)
-            count += len(batch)
-        history.append(total / count)
+            yield batch
+
+    def step(batch) -> Step:
+        x, mask = pad_batch(batch, device)
+        return Step(tae.loss(x, mask), len(batch))
+
+    def dev_score(epoch: int) -> float:
+        return reconstruction_bce(tae, dev_segs, 4 * ec.batch_size)
+
+    def end_epoch(stats: EpochStats) -> None:
+        history.append(stats.means["loss"])
         line = (
-            f"TAE epoch {epoch + 1}/{ec.tae_epochs}: BCE {history[-1]:.4f} "
-            f"({len(plan)} segments"
+            f"TAE epoch {stats.epoch}/{ec.tae_epochs}: BCE {history[-1]:.4f} "
+            f"({len(plans[stats.epoch - 1])} segments"
         )
-        if dev_segs is not None:
-            dev_history.append(reconstruction_bce(tae, dev_segs, 4 * ec.batch_size))
-            line += f", dev BCE {dev_history[-1]:.4f}"
-            if dev_history[-1] < best_dev - ec.tae_min_delta:
-                best_dev, best_epoch, stale = dev_history[-1], epoch + 1, 0
-                best_state = {
-                    k: v.detach().clone() for k, v in tae.state_dict().items()
-                }
-            else:
-                stale += 1
-        epoch_log.epoch(epoch + 1, f"{line}, {time.perf_counter() - t0:.1f}s)")
-        if dev_segs is not None and stale >= ec.tae_patience:
-            epoch_log.finish(best_epoch)
-            if log is not None:
-                log(f"TAE: early stop, best dev epoch {best_epoch}")
-            break
+        if stats.dev is not None:
+            dev_history.append(stats.dev)
+            line += f", dev BCE {stats.dev:.4f}"
+        epoch_log.epoch(stats.epoch, f"{line}, {stats.seconds:.1f}s)")
+
+    loop = train_epochs(
+        tae,
+        opt,
+        range(1, ec.tae_epochs + 1),
+        batches,
+        step,
+        scheduler=sched,
+        clip=1.0,
+        dev_score=dev_score if dev_segs is not None else None,
+        selection=Selection(min_delta=ec.tae_min_delta, patience=ec.tae_patience),
+        end_epoch=end_epoch,
+        name="TAE",
+        hint="lower eval.tae_lr",
+    )
+    best_epoch = loop.best_epoch if loop.best_epoch is not None else ec.tae_epochs
     epoch_log.finish(best_epoch if dev_segs is not None else None)
-    if best_state is not None:
-        tae.load_state_dict(best_state)
+    if loop.stopped_early and log is not None:
+        log(f"TAE: early stop, best dev epoch {best_epoch}")
+    if loop.best_state is not None:
+        tae.load_state_dict(loop.best_state)
     tae.eval()
     report = TAETrainingReport(
         history, dev_history, best_epoch, time.perf_counter() - start_time

@@ -10,8 +10,6 @@ is rewritten atomically after every epoch.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from nar_slp.checkpoints import (
     save_checkpoint,
 )
 from nar_slp.config import Config, VAEConfig
+from nar_slp.loop import EpochStats, Step, train_epochs
 from nar_slp.models.pose_vae import RECON_LOSSES, PoseVAE, freeze, vae_loss
 from nar_slp.skeleton import GROUPS
 from nar_slp.utils import EpochLogger, pick_device, quiet_progress, seed_everything
@@ -197,46 +196,39 @@ def train_vae(
     n_frames = train_x.shape[0]
     batch_size = max(1, min(vcfg.batch_size, n_frames))
     epoch_log = EpochLogger(say, vcfg.epochs, log_every)
-    for epoch in range(start_epoch + 1, vcfg.epochs + 1):
-        t0 = time.perf_counter()
-        model.train()
+    noise: dict[str, torch.Generator] = {}  # this epoch's reparameterisation noise
+    dev_mse: dict[int, float] = {}
+
+    def batches(epoch: int):
         order_gen = torch.Generator().manual_seed(cfg.seed + epoch)
-        noise_gen = torch.Generator(device=dev).manual_seed(
+        noise["gen"] = torch.Generator(device=dev).manual_seed(
             cfg.seed + epoch + _NOISE_OFFSET
         )
         perm = torch.randperm(n_frames, generator=order_gen).to(dev)  # (N,)
-        sums = {"total": 0.0, "recon": 0.0, "kl": 0.0}
-        n_batches = 0
         starts = range(0, n_frames, batch_size)
         for start in quiet_progress(starts, desc=f"VAE epoch {epoch}"):
-            x = train_x[perm[start : start + batch_size]]  # (b, F)
-            out = model(x, generator=noise_gen)
-            loss = vae_loss(out, x, recon_loss=recon_loss, kl_weight=vcfg.kl_weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.total.backward()
-            optimizer.step()
-            sums["total"] += loss.total.item()
-            sums["recon"] += loss.recon.item()
-            sums["kl"] += loss.kl.item()
-            n_batches += 1
-        dev_bce = dev_mse = None
-        if dev_x is not None:
-            dev_bce, dev_mse = _evaluate(model, dev_x, max(batch_size, 1024))
+            yield train_x[perm[start : start + batch_size]]  # (b, F)
+
+    def step(x: torch.Tensor) -> Step:
+        out = model(x, generator=noise["gen"])
+        loss = vae_loss(out, x, recon_loss=recon_loss, kl_weight=vcfg.kl_weight)
+        return Step(loss.total, 1.0, {"recon": loss.recon.item(), "kl": loss.kl.item()})
+
+    def dev_score(epoch: int) -> float:
+        bce, dev_mse[epoch] = _evaluate(model, dev_x, max(batch_size, 1024))
+        return bce
+
+    def end_epoch(stats: EpochStats) -> None:
+        epoch = stats.epoch
         row = {
             "epoch": epoch,
-            "train_total": sums["total"] / n_batches,
-            "train_recon": sums["recon"] / n_batches,
-            "train_kl": sums["kl"] / n_batches,
-            "dev_recon_bce": dev_bce,
-            "dev_mse": dev_mse,
-            "seconds": round(time.perf_counter() - t0, 3),
+            "train_total": stats.means["loss"],
+            "train_recon": stats.means["recon"],
+            "train_kl": stats.means["kl"],
+            "dev_recon_bce": stats.dev,
+            "dev_mse": dev_mse.get(epoch),
+            "seconds": round(stats.seconds, 3),
         }
-        if not all(
-            math.isfinite(row[k]) for k in ("train_total", "train_recon", "train_kl")
-        ):
-            raise FloatingPointError(
-                f"VAE training diverged at epoch {epoch}: {row}; lower vae.lr"
-            )
         history.append(row)
         save_checkpoint(
             out_dir,
@@ -252,7 +244,9 @@ def train_vae(
         )
         atomic_write_json(out_dir / HISTORY_FILE, history)
         dev_msg = (
-            f" | dev bce {dev_bce:.5f} mse {dev_mse:.6f}" if dev_bce is not None else ""
+            f" | dev bce {stats.dev:.5f} mse {row['dev_mse']:.6f}"
+            if stats.dev is not None
+            else ""
         )
         epoch_log.epoch(
             epoch,
@@ -260,6 +254,19 @@ def train_vae(
             f"(recon {row['train_recon']:.5f}, kl {row['train_kl']:.3f})"
             f"{dev_msg} [{row['seconds']:.1f}s]",
         )
+
+    # the last epoch is kept (the dev scores are reported, not used to select)
+    train_epochs(
+        model,
+        optimizer,
+        range(start_epoch + 1, vcfg.epochs + 1),
+        batches,
+        step,
+        dev_score=dev_score if dev_x is not None else None,
+        end_epoch=end_epoch,
+        name="VAE",
+        hint="lower vae.lr",
+    )
     epoch_log.finish()
     model.eval()
     return VAETrainResult(model=model, history=history)

@@ -14,16 +14,13 @@ dev BLEU-4 is kept: the checkpoint records that epoch and the whole history.
 
 from __future__ import annotations
 
-import copy
 import math
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from nar_slp.checkpoints import save_checkpoint
 from nar_slp.config import Config
@@ -39,6 +36,7 @@ from nar_slp.evaluation.back_translation.decoding import translate_ids
 from nar_slp.evaluation.back_translation.model import SLTModel
 from nar_slp.evaluation.tae import load_evaluator_checkpoint, normalise_flat
 from nar_slp.evaluation.text_metrics import bleu_scores
+from nar_slp.loop import EpochStats, Selection, Step, train_epochs
 from nar_slp.schedules import warmup_cosine
 from nar_slp.utils import EpochLogger
 
@@ -144,43 +142,60 @@ def train_slt(
     n_batches = math.ceil(len(data) / ec.slt_batch_size)
     sched = warmup_cosine(opt, ec.slt_epochs * n_batches)
     history: list[dict[str, float]] = []
-    best_state, best_bleu, best_epoch = None, -math.inf, ec.slt_epochs
     epoch_log = EpochLogger(log, ec.slt_epochs, log_every)
-    for epoch in range(1, ec.slt_epochs + 1):
-        model.train()
-        t0, sums, count = time.perf_counter(), np.zeros(2), 0
-        for idx in length_batches([len(d[0]) for d in data], ec.slt_batch_size, rng):
-            x, mask = pad_poses([data[i][0] for i in idx], device)
-            tgt = pad_ids([data[i][1] for i in idx], device)
-            glosses = pad_ids([data[i][2] for i in idx], device) if use_gloss else None
-            loss = model.loss(x, mask, tgt, glosses, ec.slt_gloss_weight)
-            opt.zero_grad(set_to_none=True)
-            loss.total.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            rec = loss.recognition.item() if loss.recognition is not None else math.nan
-            sums += np.array([loss.translation.item(), rec]) * len(idx)
-            count += len(idx)
-        row = {"epoch": epoch, "train_loss": sums[0] / count}
-        if use_gloss:
-            row["train_ctc"] = sums[1] / count
+
+    def batches(epoch: int) -> list:
+        # drawn when the epoch starts, from the one generator seeded above
+        return length_batches([len(d[0]) for d in data], ec.slt_batch_size, rng)
+
+    def step(idx) -> Step:
+        x, mask = pad_poses([data[i][0] for i in idx], device)
+        tgt = pad_ids([data[i][1] for i in idx], device)
+        glosses = pad_ids([data[i][2] for i in idx], device) if use_gloss else None
+        loss = model.loss(x, mask, tgt, glosses, ec.slt_gloss_weight)
+        rec = loss.recognition.item() if loss.recognition is not None else math.nan
+        logs = {"translation": loss.translation.item(), "ctc": rec}
+        return Step(loss.total, len(idx), logs)
+
+    def dev_score(epoch: int) -> float | None:
         if dev and (epoch % ec.slt_eval_every == 0 or epoch == ec.slt_epochs):
-            row["dev_bleu4"] = dev_bleu4(model, dev, ec.batch_size, device)
-            if row["dev_bleu4"] > best_bleu:
-                best_bleu, best_epoch = row["dev_bleu4"], epoch
-                best_state = copy.deepcopy(model.state_dict())
+            return dev_bleu4(model, dev, ec.batch_size, device)
+        return None
+
+    def end_epoch(stats: EpochStats) -> None:
+        row = {"epoch": stats.epoch, "train_loss": stats.means["translation"]}
+        if use_gloss:
+            row["train_ctc"] = stats.means["ctc"]
+        if stats.dev is not None:
+            row["dev_bleu4"] = stats.dev
         history.append(row)
         ctc = f", ctc {row['train_ctc']:.3f}" if use_gloss else ""
         bleu = f", dev BLEU-4 {row['dev_bleu4']:.2f}" if "dev_bleu4" in row else ""
         epoch_log.epoch(
-            epoch,
-            f"SLT epoch {epoch}/{ec.slt_epochs}: train {row['train_loss']:.3f}"
-            f"{ctc}{bleu} ({time.perf_counter() - t0:.1f}s)",
+            stats.epoch,
+            f"SLT epoch {stats.epoch}/{ec.slt_epochs}: train {row['train_loss']:.3f}"
+            f"{ctc}{bleu} ({stats.seconds:.1f}s)",
         )
-    epoch_log.finish(best_epoch if best_state is not None else None)
-    if best_state is not None:
-        model.load_state_dict(best_state)
+
+    loop = train_epochs(
+        model,
+        opt,
+        range(1, ec.slt_epochs + 1),
+        batches,
+        step,
+        scheduler=sched,
+        clip=1.0,
+        dev_score=dev_score,
+        selection=Selection(higher_is_better=True),
+        end_epoch=end_epoch,
+        name="back-translation",
+        hint="lower eval.slt_lr",
+    )
+    best_epoch = loop.best_epoch if loop.best_epoch is not None else ec.slt_epochs
+    best_bleu = loop.best_score if loop.best_score is not None else -math.inf
+    epoch_log.finish(best_epoch if loop.best_state is not None else None)
+    if loop.best_state is not None:
+        model.load_state_dict(loop.best_state)
     model.eval()
     if out_dir is not None:
         save_checkpoint(
