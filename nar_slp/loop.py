@@ -9,18 +9,26 @@ model:
   and the scheduler step (once per optimiser step);
 - the epoch's mean of the loss and of every quantity the step reports, weighted by
   the step's weight (sequences, segments or 1 per batch);
-- a **NaN guard**: an epoch whose mean loss is not finite stops training with a
-  ``FloatingPointError`` naming the model, the epoch and what to lower;
+- a **NaN guard**: an epoch whose mean loss, or a dev score that is not finite,
+  stops training with a ``FloatingPointError`` naming the model, the epoch and what
+  to lower;
 - **dev selection** (:class:`Selection`): after each epoch's dev score the loop keeps
   a copy of the weights of the best epoch so far (lower or higher is better, by more
   than ``min_delta``) and stops after ``patience`` epochs without an improvement;
+- ``after_steps(epoch)``: what a model updates from the epoch's steps before it is
+  scored (PT's Gaussian-noise statistics);
 - ``end_epoch(stats)``: the trainer's own bookkeeping (its history row, log line,
   per-epoch checkpoint) with the epoch's :class:`EpochStats`.
 
 What stays with each trainer: building the model, optimiser and schedule, the
 per-epoch seeding of its batch order (part of ``batches(epoch)``), resuming from a
 checkpoint (the loop takes the epochs to run, so a resumed trainer passes the rest),
-loading the selected weights and saving the result.
+loading the selected weights and saving the result. A run in phases (NSLP-G's shared
+epochs, then two branches) passes the previous phase's :class:`LoopResult` as
+``previous``, so the selection continues over the whole history.
+
+:func:`optimizer_step` is the loop's step on its own, for one-step callers
+(``pt_train_step``, the benchmarks).
 """
 
 from __future__ import annotations
@@ -88,6 +96,25 @@ class LoopResult:
     best_score: float | None = None
     best_state: dict[str, torch.Tensor] | None = None
     stopped_early: bool = False
+    stale: int = 0  # epochs scored since the last improvement
+
+
+def optimizer_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss: torch.Tensor,
+    clip: float | None = None,
+    scheduler: Any = None,
+) -> None:
+    """``zero_grad``, ``backward``, clipping of the global gradient L2 norm (None:
+    none), the optimiser step and the scheduler step: one step of the loop."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
 
 
 def train_epochs(
@@ -101,7 +128,9 @@ def train_epochs(
     clip: float | None = None,
     dev_score: Callable[[int], float | None] | None = None,
     selection: Selection | None = None,
+    after_steps: Callable[[int], None] | None = None,
     end_epoch: Callable[[EpochStats], None] | None = None,
+    previous: LoopResult | None = None,
     name: str = "model",
     hint: str = "lower the learning rate",
 ) -> LoopResult:
@@ -121,14 +150,23 @@ def train_epochs(
             score this epoch (e.g. only every k-th epoch is scored).
         selection: how dev scores pick the kept epoch (default: lower is better,
             any improvement, no early stop).
+        after_steps: ``after_steps(epoch)`` after the epoch's last step, before its
+            dev score.
         end_epoch: called with each epoch's :class:`EpochStats` (after selection).
+        previous: the result of an earlier phase of the same run: the selection
+            continues from its best epoch, score, weights and patience count (the
+            returned result lists this call's epochs only).
         name, hint: for the NaN guard's message ("<name> training diverged ...;
             <hint>").
     """
     selection = selection or Selection()
     result = LoopResult([])
     best = -math.inf if selection.higher_is_better else math.inf
-    stale = 0
+    if previous is not None and previous.best_score is not None:
+        best = previous.best_score
+        result.best_epoch, result.best_score = previous.best_epoch, previous.best_score
+        result.best_state = previous.best_state
+    result.stale = previous.stale if previous is not None else 0
     for epoch in epochs:
         t0 = time.perf_counter()
         model.train()
@@ -136,13 +174,7 @@ def train_epochs(
         weight = 0.0
         for batch in batches(epoch):
             out = step(batch)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            if clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
+            optimizer_step(model, optimizer, out.loss, clip, scheduler)
             sums["loss"] += out.loss.item() * out.weight
             for key, value in out.logs.items():
                 sums[key] = sums.get(key, 0.0) + value * out.weight
@@ -155,23 +187,29 @@ def train_epochs(
                 f"{name} training diverged at epoch {epoch}: mean loss "
                 f"{means['loss']}; {hint}"
             )
+        if after_steps is not None:
+            after_steps(epoch)
         score = dev_score(epoch) if dev_score is not None else None
+        if score is not None and not math.isfinite(score):
+            raise FloatingPointError(
+                f"{name}: the dev score of epoch {epoch} is {score}; {hint}"
+            )
         improved = score is not None and selection.improves(score, best)
         if improved:
-            best, stale = score, 0
+            best, result.stale = score, 0
             result.best_epoch, result.best_score = epoch, score
             result.best_state = {
                 k: v.detach().clone() for k, v in model.state_dict().items()
             }
         elif score is not None:
-            stale += 1
+            result.stale += 1
         stats = EpochStats(
             epoch, means, score, time.perf_counter() - t0, weight, improved
         )
         result.epochs.append(stats)
         if end_epoch is not None:
             end_epoch(stats)
-        if selection.patience is not None and stale >= selection.patience:
+        if selection.patience is not None and result.stale >= selection.patience:
             result.stopped_early = True
             break
     return result

@@ -23,7 +23,6 @@ from nar_slp.models.word_encoder import WordVocab
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
 from nar_slp.training.baseline_recipe import (
     BaselineRecipe,
-    DevSelection,
     StepSchedule,
     nslpg_dev_score,
     pt_dev_score,
@@ -391,21 +390,6 @@ def test_pt_loss_gives_the_counter_its_own_term():
 
 
 # ------------------------------------------------------------------ dev selection
-
-
-def test_dev_selection_keeps_the_lowest_dev_score_and_rejects_nan():
-    sel = DevSelection()
-    m = torch.nn.Linear(2, 1)
-    sel.update(1, 0.5, m)
-    with torch.no_grad():
-        m.weight.fill_(7.0)
-    sel.update(2, 0.5, m)  # a tie keeps the earlier epoch
-    sel.update(3, 0.9, m)
-    assert sel.epoch == 1 and sel.score == 0.5
-    sel.restore(m)
-    assert not torch.equal(m.weight, torch.full_like(m.weight, 7.0))
-    with pytest.raises(FloatingPointError, match="epoch 4"):
-        sel.update(4, float("nan"), m)
 
 
 def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):

@@ -146,3 +146,49 @@ def test_epochs_without_a_dev_score_do_not_use_up_patience():
     # scored worse at epochs 3 and 6 only: patience runs out at 6, not at 3
     assert result.stopped_early and len(result.epochs) == 6
     assert result.best_epoch == 1
+
+
+def test_a_tie_keeps_the_earlier_epoch_and_a_nan_dev_score_stops():
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    scores = {1: 0.5, 2: 0.5, 3: 0.9}
+    result = train_epochs(
+        model, opt, range(1, 4), lambda e: _data(), _step(model), dev_score=scores.get
+    )
+    assert result.best_epoch == 1 and result.best_score == 0.5
+    with pytest.raises(FloatingPointError, match="PT: the dev score of epoch 4 is nan"):
+        train_epochs(
+            model,
+            opt,
+            [4],
+            lambda e: _data(),
+            _step(model),
+            dev_score=lambda e: math.nan,
+            name="PT",
+        )
+
+
+def test_a_second_phase_continues_the_selection_of_the_first():
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    first = train_epochs(
+        model,
+        opt,
+        [1, 2],
+        lambda e: _data(),
+        _step(model),
+        dev_score={1: 2.0, 2: 1.0}.get,
+    )
+    second = train_epochs(
+        model,
+        opt,
+        [3, 4],
+        lambda e: _data(),
+        _step(model),
+        dev_score={3: 1.5, 4: 1.2}.get,
+        selection=Selection(patience=2),
+        previous=first,
+    )
+    # epochs 3 and 4 are worse than epoch 2: it stays selected, and patience counts
+    assert second.best_epoch == 2 and second.best_state is first.best_state
+    assert second.stopped_early and [s.epoch for s in second.epochs] == [3, 4]

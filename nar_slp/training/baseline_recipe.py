@@ -11,41 +11,16 @@ on it (``benchmarks/README.md``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.models.nslp_g import NSLPG
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
 from nar_slp.schedules import SCHEDULES, lr_factor
-
-
-class DevSelection:
-    """The dev-selected epoch of one training run: the weights of the epoch with the
-    lowest dev score so far (a tie keeps the earlier epoch), as the students keep
-    their ``best/`` epoch. ``epoch`` 0 = nothing scored yet."""
-
-    def __init__(self) -> None:
-        self.epoch = 0
-        self.score = float("inf")
-        self.state: dict[str, torch.Tensor] | None = None
-
-    def update(self, epoch: int, score: float, model: torch.nn.Module) -> None:
-        if not np.isfinite(score):
-            raise FloatingPointError(f"dev score of epoch {epoch} is {score}")
-        if score < self.score:
-            self.epoch, self.score = epoch, float(score)
-            self.state = copy.deepcopy(model.state_dict())
-
-    def restore(self, model: torch.nn.Module) -> None:
-        """Load the selected epoch's weights into ``model`` (no-op if none)."""
-        if self.state is not None:
-            model.load_state_dict(self.state)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from nar_slp.checkpoints import (
 )
 from nar_slp.config import Config, VAEConfig, get_config
 from nar_slp.data.dataset import PoseBatch, PoseTextDataset, make_loader
+from nar_slp.loop import EpochStats, LoopResult, Step, optimizer_step, train_epochs
 from nar_slp.models.nslp_g import NSLPG, NSLPGLoss
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
@@ -41,7 +42,6 @@ from nar_slp.models.word_encoder import WordVocab
 from nar_slp.training.baseline_recipe import (
     COMMITTED_RECIPE,
     BaselineRecipe,
-    DevSelection,
     StepSchedule,
     check_recipe,
     nslpg_dev_score,
@@ -132,6 +132,23 @@ def pt_loss(out: Any) -> torch.Tensor:
     return joints + counter
 
 
+def pt_batch_loss(
+    model: ProgressiveTransformer,
+    batch: PoseBatch,
+    errors: ErrorStatistics | None = None,
+) -> torch.Tensor:
+    """The teacher-forced loss of one batch (:func:`pt_loss`); adds the batch's
+    first-future-frame joint errors to ``errors`` (the GN statistics of this epoch)."""
+    out = model(batch.texts, _batch_frames(batch), batch.lengths)
+    if errors is not None:
+        valid = out.mask[:, :, 0]  # (B, T)
+        diff = (
+            out.pred[:, :, 0, : model.n_values] - out.target[:, :, 0, : model.n_values]
+        )
+        errors.update(diff[valid])  # (N, F)
+    return pt_loss(out)
+
+
 def pt_train_step(
     model: ProgressiveTransformer,
     optimizer: torch.optim.Optimizer,
@@ -139,21 +156,11 @@ def pt_train_step(
     errors: ErrorStatistics | None = None,
     grad_clip: float = 1.0,
 ) -> float:
-    """One teacher-forced optimiser step; adds the step's first-future-frame joint
-    errors to ``errors`` (the GN statistics of this epoch). Returns the loss."""
+    """One teacher-forced optimiser step (the training loop's step, on its own).
+    Returns the loss."""
     model.train()
-    out = model(batch.texts, _batch_frames(batch), batch.lengths)
-    loss = pt_loss(out)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    optimizer.step()
-    if errors is not None:
-        valid = out.mask[:, :, 0]  # (B, T)
-        diff = (
-            out.pred[:, :, 0, : model.n_values] - out.target[:, :, 0, : model.n_values]
-        )
-        errors.update(diff[valid])  # (N, F)
+    loss = pt_batch_loss(model, batch, errors)
+    optimizer_step(model, optimizer, loss, grad_clip)
     return float(loss.detach())
 
 
@@ -205,33 +212,54 @@ def train_pt(
     opt = torch.optim.AdamW(model.parameters(), lr=b.pt_lr)
     loader = make_loader(data, b.pt_batch_size, shuffle=True, seed=cfg.seed)
     schedule = StepSchedule(recipe, b.pt_epochs * len(loader))
-    selection = DevSelection()
-    history = []
-    for epoch in range(b.pt_epochs):
-        errors = ErrorStatistics(model.n_values)
-        losses = []
-        for batch in loader:
-            schedule(opt, b.pt_lr)
-            losses.append(pt_train_step(model, opt, batch.to(device), errors))
+    history: list[dict[str, float]] = []
+    epoch_state: dict[str, Any] = {}
+
+    def batches(epoch: int) -> Any:
+        epoch_state["errors"] = ErrorStatistics(model.n_values)
+        epoch_state["losses"] = []
+        return loader
+
+    def step(batch: PoseBatch) -> Step:
+        schedule(opt, b.pt_lr)
+        loss = pt_batch_loss(model, batch.to(device), epoch_state["errors"])
+        epoch_state["losses"].append(float(loss.detach()))
+        return Step(loss)
+
+    def after_steps(epoch: int) -> None:
         if model.noise_rate > 0:
-            pt_end_epoch(model, errors)
+            pt_end_epoch(model, epoch_state["errors"])
+
+    def end_epoch(stats: EpochStats) -> None:
         history.append(
             {
-                "epoch": epoch + 1,
-                "train_loss": float(np.mean(losses)),
+                "epoch": stats.epoch,
+                "train_loss": float(np.mean(epoch_state["losses"])),
                 "noise_std_mean": float(model.noise_std.mean()),
             }
         )
-        if dev_data is not None:
-            history[-1]["dev_pose"] = pt_dev_score(model, dev_data)
-            if recipe.select_on_dev:
-                selection.update(epoch + 1, history[-1]["dev_pose"], model)
-    selection.restore(model)
+        if stats.dev is not None:
+            history[-1]["dev_pose"] = stats.dev
+
+    loop = train_epochs(
+        model,
+        opt,
+        range(1, b.pt_epochs + 1),
+        batches,
+        step,
+        clip=1.0,
+        dev_score=(lambda e: pt_dev_score(model, dev_data)) if dev_data else None,
+        after_steps=after_steps,
+        end_epoch=end_epoch,
+        name="PT",
+        hint="lower baseline.pt_lr",
+    )
+    selected = _restore_selected(model, loop, recipe)
     save_checkpoint(
         directory,
         model,
         _arch("pt", cfg, variant=variant, vocab=vocab.to_list()),
-        extra={"history": history, "selected_epoch": selection.epoch or b.pt_epochs},
+        extra={"history": history, "selected_epoch": selected or b.pt_epochs},
     )
     return BaselineTrainResult(model.eval(), history, directory)
 
@@ -315,6 +343,12 @@ def build_nslpg(
     )
 
 
+def nslpg_batch_loss(model: NSLPG, batch: PoseBatch, gs_weight: float = 0.0) -> Any:
+    """The loss terms of one batch at the ground-truth lengths (masked loss)."""
+    out = model(batch.texts, batch.lengths)
+    return model.loss(out, _batch_frames(batch), batch.glosses, gs_weight)
+
+
 def nslpg_train_step(
     model: NSLPG,
     optimizer: torch.optim.Optimizer,
@@ -322,32 +356,23 @@ def nslpg_train_step(
     gs_weight: float = 0.0,
     grad_clip: float = 1.0,
 ) -> NSLPGLoss:
-    """One optimiser step at the ground-truth lengths (masked loss). Returns the
-    loss terms (detached)."""
+    """One optimiser step (the training loop's step, on its own). Returns the loss
+    terms (detached)."""
     model.train()
-    out = model(batch.texts, batch.lengths)
-    loss = model.loss(out, _batch_frames(batch), batch.glosses, gs_weight)
-    optimizer.zero_grad(set_to_none=True)
-    loss.total.backward()
-    torch.nn.utils.clip_grad_norm_(
-        [p for p in model.parameters() if p.requires_grad], grad_clip
-    )
-    optimizer.step()
+    loss = nslpg_batch_loss(model, batch, gs_weight)
+    optimizer_step(model, optimizer, loss.total, grad_clip)
     return NSLPGLoss(loss.total.detach(), loss.pose.detach(), loss.gs.detach())
 
 
-def _nslpg_epoch(
-    model, opt, loader, gs_weight, device, schedule, base_lr
-) -> dict[str, float]:
-    terms = []
-    for batch in loader:
-        schedule(opt, base_lr)
-        terms.append(nslpg_train_step(model, opt, batch.to(device), gs_weight))
-    return {
-        "train_loss": float(np.mean([float(t.total) for t in terms])),
-        "train_pose": float(np.mean([float(t.pose) for t in terms])),
-        "train_gs": float(np.mean([float(t.gs) for t in terms])),
-    }
+def _restore_selected(
+    model: torch.nn.Module, loop: LoopResult, recipe: BaselineRecipe
+) -> int | None:
+    """With ``recipe.select_on_dev``, load the dev-selected epoch's weights into
+    ``model`` and return that epoch; else None (the last epoch is kept)."""
+    if not recipe.select_on_dev or loop.best_state is None:
+        return None
+    model.load_state_dict(loop.best_state)
+    return loop.best_epoch
 
 
 def _save_nslpg(
@@ -428,47 +453,72 @@ def train_nslpg(
     )
     loader = make_loader(data, b.nslpg_batch_size, shuffle=True, seed=cfg.seed)
     schedule = StepSchedule(recipe, b.nslpg_epochs * len(loader))
-    selection = DevSelection()
 
-    def run_epoch(m, o, base_lr, sched, sel, epoch) -> dict[str, float]:
-        row = {
-            "epoch": epoch + 1,
-            **_nslpg_epoch(m, o, loader, gs_weight, device, sched, base_lr),
-        }
-        if dev_data is not None:
-            row["dev_pose"] = nslpg_dev_score(m, dev_data)
-            if recipe.select_on_dev:
-                sel.update(epoch + 1, row["dev_pose"], m)
-        return row
+    def run(m, o, base_lr, sched, epochs, history, previous=None) -> LoopResult:
+        """Train ``m`` for ``epochs``, appending their rows to ``history``."""
+        terms: list[Any] = []
+
+        def batches(epoch: int) -> Any:
+            terms.clear()
+            return loader
+
+        def step(batch: PoseBatch) -> Step:
+            sched(o, base_lr)
+            loss = nslpg_batch_loss(m, batch.to(device), gs_weight)
+            terms.append(
+                NSLPGLoss(loss.total.detach(), loss.pose.detach(), loss.gs.detach())
+            )
+            return Step(loss.total)
+
+        def end_epoch(stats: EpochStats) -> None:
+            row = {
+                "epoch": stats.epoch,
+                "train_loss": float(np.mean([float(t.total) for t in terms])),
+                "train_pose": float(np.mean([float(t.pose) for t in terms])),
+                "train_gs": float(np.mean([float(t.gs) for t in terms])),
+            }
+            if stats.dev is not None:
+                row["dev_pose"] = stats.dev
+            history.append(row)
+
+        return train_epochs(
+            m,
+            o,
+            epochs,
+            batches,
+            step,
+            clip=1.0,
+            dev_score=(lambda e: nslpg_dev_score(m, dev_data)) if dev_data else None,
+            end_epoch=end_epoch,
+            previous=previous,
+            name="NSLP-G",
+            hint="lower baseline.nslpg_lr",
+        )
 
     history: list[dict[str, float]] = []
     shared = b.nslpg_epochs - b.nslpg_ft_epochs
-    for epoch in range(shared):
-        history.append(run_epoch(model, opt, b.nslpg_lr, schedule, selection, epoch))
+    first = run(model, opt, b.nslpg_lr, schedule, range(1, shared + 1), history)
     ft_model = copy.deepcopy(model)
-    ft_schedule, ft_selection = copy.deepcopy(schedule), copy.deepcopy(selection)
+    ft_schedule, ft_first = copy.deepcopy(schedule), copy.deepcopy(first)
     hist_frozen, hist_ft = list(history), list(history)
-    for epoch in range(shared, b.nslpg_epochs):
-        hist_frozen.append(
-            run_epoch(model, opt, b.nslpg_lr, schedule, selection, epoch)
-        )
+    rest = range(shared + 1, b.nslpg_epochs + 1)
+    frozen = run(model, opt, b.nslpg_lr, schedule, rest, hist_frozen, first)
     ft_model.set_finetune(True)
     ft_opt = torch.optim.AdamW(
         [p for p in ft_model.parameters() if p.requires_grad], lr=b.nslpg_ft_lr
     )
-    for epoch in range(shared, b.nslpg_epochs):
-        hist_ft.append(
-            run_epoch(ft_model, ft_opt, b.nslpg_ft_lr, ft_schedule, ft_selection, epoch)
-        )
-    selection.restore(model)
-    ft_selection.restore(ft_model)
-    for d, m, ft, hist, sel in (
-        (directory, model, False, hist_frozen, selection),
-        (ft_directory, ft_model, True, hist_ft, ft_selection),
+    ft = run(ft_model, ft_opt, b.nslpg_ft_lr, ft_schedule, rest, hist_ft, ft_first)
+    selections = (
+        _restore_selected(model, frozen, recipe),
+        _restore_selected(ft_model, ft, recipe),
+    )
+    for d, m, is_ft, hist, sel in (
+        (directory, model, False, hist_frozen, selections[0]),
+        (ft_directory, ft_model, True, hist_ft, selections[1]),
     ):
-        selected = sel.epoch or b.nslpg_epochs
+        selected = sel or b.nslpg_epochs
         _save_nslpg(
-            d, m, cfg, vocab, gloss_vocab, vae, gs, ft, mean_len, hist, selected
+            d, m, cfg, vocab, gloss_vocab, vae, gs, is_ft, mean_len, hist, selected
         )
     model.mean_length = ft_model.mean_length = mean_len
     return (
