@@ -63,6 +63,9 @@ class Selection:
     higher_is_better: bool = False
     min_delta: float = 0.0
     patience: int | None = None
+    # copy the best epoch's weights into LoopResult.best_state; False when the
+    # trainer writes the selected epoch to disk itself (the student's best/)
+    keep_state: bool = True
 
     def improves(self, score: float, best: float) -> bool:
         if self.higher_is_better:
@@ -105,14 +108,26 @@ def optimizer_step(
     loss: torch.Tensor,
     clip: float | None = None,
     scheduler: Any = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> None:
     """``zero_grad``, ``backward``, clipping of the global gradient L2 norm (None:
-    none), the optimiser step and the scheduler step: one step of the loop."""
+    none), the optimiser step and the scheduler step: one step of the loop. With a
+    ``scaler`` (fp16 autocast) the loss is scaled and the gradients unscaled before
+    clipping; a disabled scaler is the plain step."""
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    if scaler is None:
+        loss.backward()
+    else:
+        scaler.scale(loss).backward()
     if clip is not None:
+        if scaler is not None:
+            scaler.unscale_(optimizer)
         nn.utils.clip_grad_norm_(model.parameters(), clip)
-    optimizer.step()
+    if scaler is None:
+        optimizer.step()
+    else:
+        scaler.step(optimizer)
+        scaler.update()
     if scheduler is not None:
         scheduler.step()
 
@@ -126,6 +141,7 @@ def train_epochs(
     *,
     scheduler: Any = None,
     clip: float | None = None,
+    scaler: torch.amp.GradScaler | None = None,
     dev_score: Callable[[int], float | None] | None = None,
     selection: Selection | None = None,
     after_steps: Callable[[int], None] | None = None,
@@ -146,6 +162,7 @@ def train_epochs(
         step: ``step(batch)`` -> :class:`Step` (the forward pass and the loss).
         scheduler: stepped after every optimiser step (None: constant rate).
         clip: max global gradient L2 norm (None: no clipping).
+        scaler: the fp16 gradient scaler (None: none).
         dev_score: ``dev_score(epoch)`` after the epoch's training; None for no
             score this epoch (e.g. only every k-th epoch is scored).
         selection: how dev scores pick the kept epoch (default: lower is better,
@@ -174,7 +191,7 @@ def train_epochs(
         weight = 0.0
         for batch in batches(epoch):
             out = step(batch)
-            optimizer_step(model, optimizer, out.loss, clip, scheduler)
+            optimizer_step(model, optimizer, out.loss, clip, scheduler, scaler)
             sums["loss"] += out.loss.item() * out.weight
             for key, value in out.logs.items():
                 sums[key] = sums.get(key, 0.0) + value * out.weight
@@ -198,9 +215,10 @@ def train_epochs(
         if improved:
             best, result.stale = score, 0
             result.best_epoch, result.best_score = epoch, score
-            result.best_state = {
-                k: v.detach().clone() for k, v in model.state_dict().items()
-            }
+            if selection.keep_state:
+                result.best_state = {
+                    k: v.detach().clone() for k, v in model.state_dict().items()
+                }
         elif score is not None:
             result.stale += 1
         stats = EpochStats(

@@ -1,7 +1,8 @@
-"""Training loop of the student (the LLM, §3.4, Eq. 8-11) against a frozen pose VAE.
+"""Training of the student (the LLM, §3.4, Eq. 8-11) against a frozen pose VAE.
 
 :func:`train_student` trains :class:`~nar_slp.models.student.TextToLatentStudent`
-with AdamW, gradient clipping and (on CUDA) bf16/fp16 autocast, evaluates on the dev
+through the package's training loop (:func:`nar_slp.loop.train_epochs`: the step,
+clipping, the fp16 scaler, dev selection and patience) with AdamW, gradient clipping and (on CUDA) bf16/fp16 autocast, evaluates on the dev
 split every epoch and writes a checkpoint folder ``out_dir`` after each epoch:
 
     out_dir/model.safetensors      the LAST epoch: every student weight, the text
@@ -38,7 +39,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,7 @@ from nar_slp.distributed import (
 )
 from nar_slp.evaluation.metrics import duracc_hits
 from nar_slp.evaluation.results_table import ResultsTable
+from nar_slp.loop import EpochStats, LoopResult, Selection, Step, train_epochs
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import PretrainedTextEncoder
@@ -449,7 +450,6 @@ def train_student(
     seed_everything(cfg.seed)
     model = build_student(cfg).to(device)
     model.input_kind = input_kind
-    params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         _param_groups(model, scfg.lr, scfg.encoder_lr),
         lr=scfg.lr,
@@ -512,95 +512,97 @@ def train_student(
     )
     epoch_log = EpochLogger(log, scfg.epochs, log_every)
     total_steps = scfg.epochs * len(loader)
-    for epoch in range(start_epoch, scfg.epochs):
-        if stopped_early:
-            break
-        started = time.perf_counter()
-        seed_everything(cfg.seed + epoch)
+    keys = ("total", "pose", "distil", "length")
+    ep: dict[str, Any] = {}  # this epoch's global batch sizes, loss sums, items
+
+    def batches(epoch: int) -> Any:  # epoch: 1-based
+        seed_everything(cfg.seed + epoch - 1)
         if world.rank > 0:  # own dropout masks per rank; rank 0 keeps one process's
-            torch.manual_seed((cfg.seed + epoch) * 7919 + world.rank)
-        _set_epoch(loader, epoch)
-        global_sizes = (
-            loader.batch_sampler.global_sizes(epoch) if world.distributed else []
+            torch.manual_seed((cfg.seed + epoch - 1) * 7919 + world.rank)
+        _set_epoch(loader, epoch - 1)
+        ep["sizes"] = (
+            loader.batch_sampler.global_sizes(epoch - 1) if world.distributed else []
         )
-        model.train()
-        sums = {"total": 0.0, "pose": 0.0, "distil": 0.0, "length": 0.0}
-        n_items = 0
-        bar = quiet_progress(loader, desc=f"student {epoch + 1}/{scfg.epochs}")
-        for i, batch in enumerate(bar):
-            step = epoch * len(loader) + i
-            # The rate is a function of the global step alone, so resume is exact.
-            factor = lr_factor(scfg.schedule, step, total_steps, scfg.warmup)
-            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
-                group["lr"] = base_lr * factor
-            batch = batch.to(device)
-            with autocast_context(device, scfg.mixed_precision):
-                out = trained(_inputs(batch, input_kind), lengths=batch.lengths)
-                losses = student_losses(
-                    out,
-                    batch,
-                    vae,
-                    cfg.data.max_frames,
-                    scfg.use_kd,
-                    scfg.loss_weights,
-                    z_pose=None if teacher is None else teacher.batch(batch),
-                )
-            b = len(batch.lengths)
-            objective = losses.total
-            real = not world.distributed or world.rank < global_sizes[i]
-            share = share_step(
-                int((batch.mask.bool() & out.frame_mask).sum()) if real else 0,
-                b if real else 0,
-                bool(torch.isfinite(losses.total)),
-                world,
+        ep["sums"], ep["items"], ep["epoch"] = dict.fromkeys(keys, 0.0), 0, epoch
+        bar = quiet_progress(loader, desc=f"student {epoch}/{scfg.epochs}")
+        return enumerate(bar)
+
+    def step(item: tuple[int, Any]) -> Step:
+        i, batch = item
+        global_sizes = ep["sizes"]
+        # The rate is a function of the global step alone, so resume is exact.
+        factor = lr_factor(
+            scfg.schedule, (ep["epoch"] - 1) * len(loader) + i, total_steps, scfg.warmup
+        )
+        for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base_lr * factor
+        batch = batch.to(device)
+        with autocast_context(device, scfg.mixed_precision):
+            out = trained(_inputs(batch, input_kind), lengths=batch.lengths)
+            losses = student_losses(
+                out,
+                batch,
+                vae,
+                cfg.data.max_frames,
+                scfg.use_kd,
+                scfg.loss_weights,
+                z_pose=None if teacher is None else teacher.batch(batch),
             )
-            if world.distributed:
-                objective = _share_objective(losses, share, scfg.use_kd, weights)
-            if not share.finite:
-                raise FloatingPointError(
-                    f"student loss is {float(losses.total)} at epoch {epoch + 1}; "
-                    "lower student.lr or use mixed_precision='no'"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(objective).backward()
-            if scfg.grad_clip > 0:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(params, scfg.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            # a placeholder share has weight 0 in share and adds nothing
-            n_global = global_sizes[i] if world.distributed else b
-            _accumulate(sums, losses, share, world, n_global, scfg.use_kd, weights)
-            n_items += b if real else 0
+        b = len(batch.lengths)
+        objective = losses.total
+        real = not world.distributed or world.rank < global_sizes[i]
+        share = share_step(
+            int((batch.mask.bool() & out.frame_mask).sum()) if real else 0,
+            b if real else 0,
+            bool(torch.isfinite(losses.total)),
+            world,
+        )
+        if world.distributed:
+            objective = _share_objective(losses, share, scfg.use_kd, weights)
+        if not share.finite:  # every rank stops, before any backward
+            raise FloatingPointError(
+                f"student loss is {float(losses.total)} at epoch {ep['epoch']}; "
+                "lower student.lr or use mixed_precision='no'"
+            )
+        # a placeholder share has weight 0 in share and adds nothing
+        n_global = global_sizes[i] if world.distributed else b
+        _accumulate(ep["sums"], losses, share, world, n_global, scfg.use_kd, weights)
+        ep["items"] += b if real else 0
+        return Step(objective)
+
+    def dev_score(epoch: int) -> float | None:
+        ep["dev"] = (
+            evaluate_student(model, dev_loader, vae, cfg, device, input_kind, world)
+            if dev_loader is not None
+            else dict.fromkeys(("pose", "distil", "length", "duracc"))
+        )
+        return selection_score({f"dev_{k}": v for k, v in ep["dev"].items()}, weights)
+
+    def end_epoch(stats: EpochStats) -> None:
+        sums, n_items = ep["sums"], ep["items"]
         if world.distributed:
             *totals, n_items = all_sum([*sums.values(), n_items], world)
             sums = dict(zip(sums, totals, strict=True))
-        row: dict[str, Any] = {"epoch": epoch + 1}
+        row: dict[str, Any] = {"epoch": stats.epoch}
         for key in sums:
             row[f"train_{key}"] = sums[key] / max(n_items, 1)
-        dev = (
-            evaluate_student(model, dev_loader, vae, cfg, device, input_kind, world)
-            if dev_loader is not None
-            else {k: None for k in ("pose", "distil", "length", "duracc")}
-        )
-        for key, value in dev.items():
+        for key, value in ep["dev"].items():
             row[f"dev_{key}"] = value
-        row["seconds"] = time.perf_counter() - started
+        row["seconds"] = stats.seconds
         history.append(row)
         best = best_epoch(history, weights)
-        stopped_early = _patience_ran_out(history, cfg)
         extra = {
             "kind": "student",
-            "epoch": epoch + 1,
+            "epoch": stats.epoch,
             "history": history,
             "input_kind": input_kind,
             "n_values": n_values,
             "best_epoch": best,
             "selection": "dev L_pose + L_length (weighted as in Eq. 11)",
-            "stopped_early": stopped_early,
+            "stopped_early": _patience_ran_out(history, cfg),
         }
         if world.main:
-            if best == epoch + 1:
+            if best == stats.epoch:
                 # Written before the last-epoch checkpoint: if a crash falls between
                 # the two, the resumed run retrains this epoch and rewrites the same
                 # weights.
@@ -613,7 +615,34 @@ def train_student(
                 optimizer_state=optimizer.state_dict(),
             )
         barrier(world)  # every rank may read what rank 0 wrote
-        epoch_log.epoch(epoch + 1, _format_row(row, scfg.epochs, best))
+        epoch_log.epoch(stats.epoch, _format_row(row, scfg.epochs, best))
+
+    if not stopped_early:
+        # the selection continues over the resumed history (best/ is on disk)
+        best = best_epoch(history, weights)
+        resumed = LoopResult([], stale=start_epoch - best if best else 0)
+        if best is not None:
+            resumed.best_epoch = best
+            resumed.best_score = selection_score(history[best - 1], weights)
+        loop = train_epochs(
+            model,
+            optimizer,
+            range(start_epoch + 1, scfg.epochs + 1),
+            batches,
+            step,
+            clip=scfg.grad_clip if scfg.grad_clip > 0 else None,
+            scaler=scaler,
+            dev_score=dev_score,
+            selection=Selection(
+                patience=scfg.patience if scfg.patience > 0 else None,
+                keep_state=False,
+            ),
+            end_epoch=end_epoch,
+            previous=resumed,
+            name="student",
+            hint="lower student.lr",
+        )
+        stopped_early = loop.stopped_early
     epoch_log.finish(best_epoch(history, weights))
     if stopped_early and history:
         log(
