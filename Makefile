@@ -70,7 +70,7 @@ results-check: setup
 # fail (its tables are written before it); the spread is computed from the tables.
 # `make spread-validate` then holds each kept run out of the spread it is checked with.
 SEEDS ?= 100 200
-SPREAD_LABEL ?= $(shell hostname -s)
+SPREAD_LABEL ?= $(shell date +%F)-$(shell hostname -s)
 SPREAD_PRIOR := results/spread_runs/2026-12-02-k3:2
 SPREAD_TABLES := motion table1 table2 table3a table3b training
 SPREAD_NOTEBOOKS := $(filter-out 01_data 06_visualisation,$(NOTEBOOKS))

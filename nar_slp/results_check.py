@@ -461,15 +461,6 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="compare a run with the committed tables")
     check.add_argument("run", type=Path, help="the run's results folder")
-    check.add_argument(
-        "--reference",
-        type=Path,
-        default=Path("results/default"),
-        help="committed results folder (default: results/default)",
-    )
-    check.add_argument(
-        "--alpha", type=float, default=ALPHA, help="false-alarm rate (default 0.05)"
-    )
     spread = sub.add_parser("spread", help="write <table>_spread.csv from K runs")
     spread.add_argument("runs", type=Path, nargs="+", help="results folders of runs")
     spread.add_argument(
@@ -484,15 +475,16 @@ def main(argv: list[str] | None = None) -> int:
         "others (leave one run out)",
     )
     validate.add_argument("runs", type=Path, nargs="+", help="results folders of runs")
-    validate.add_argument(
-        "--reference",
-        type=Path,
-        default=Path("results/default"),
-        help="committed results folder (default: results/default)",
-    )
-    validate.add_argument(
-        "--alpha", type=float, default=ALPHA, help="false-alarm rate (default 0.05)"
-    )
+    for p in (check, validate):
+        p.add_argument(
+            "--reference",
+            type=Path,
+            default=Path("results/default"),
+            help="committed results folder (default: results/default)",
+        )
+        p.add_argument(
+            "--alpha", type=float, default=ALPHA, help="false-alarm rate (default 0.05)"
+        )
     for p in (spread, validate):
         p.add_argument(
             "--prior",
