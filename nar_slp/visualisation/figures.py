@@ -25,18 +25,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nar_slp.data.pt_format import read_split
-from nar_slp.systems import GT, NSLPG_ROWS, OURS_KD, OURS_NO_KD, PT_FPGN
+from nar_slp.registry import SYSTEMS
+from nar_slp.systems import GT
 
-# Fig. 3's systems: output key -> panel title, in the order the panels are drawn.
-# The titles are the table rows (nar_slp.evaluation.tables), so a student generated
-# on the fly (no outputs yet) slots in under its row name.
-FIG3_SYSTEMS: dict[str, str] = {
-    "gt": GT,
-    "kd": OURS_KD,
-    "no_kd": OURS_NO_KD,
-    "nslpg_gs_ft": NSLPG_ROWS[3],
-    "pt_fpgn": PT_FPGN,
-}
+# Fig. 3's systems: output key -> panel title, in the order the panels are drawn:
+# the ground truth, then the registry's systems of the paper's figure under their
+# table rows, so a student generated on the fly (no outputs yet) slots in under its
+# row name.
+FIG3_KEYS = ("kd", "no_kd", "nslpg_gs_ft", "pt_fpgn")
+FIG3_SYSTEMS: dict[str, str] = {"gt": GT, **{k: SYSTEMS[k].row for k in FIG3_KEYS}}
 
 
 def output_folder(run: str | Path, key: str, seed: int = 0) -> Path | None:
