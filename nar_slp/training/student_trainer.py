@@ -3,7 +3,8 @@
 :func:`train_student` trains :class:`~nar_slp.models.student.TextToLatentStudent`
 through the package's training loop (:func:`nar_slp.loop.train_epochs`: the step,
 clipping, the fp16 scaler, dev selection and patience) with AdamW and (on CUDA)
-bf16/fp16 autocast, evaluates on the dev split every epoch and writes a checkpoint folder ``out_dir`` after each epoch:
+bf16/fp16 autocast, evaluates on the dev split every epoch and writes a checkpoint
+folder ``out_dir`` after each epoch:
 
     out_dir/model.safetensors      the LAST epoch: every student weight, the text
                                    encoder's included (a frozen pretrained encoder
