@@ -60,6 +60,7 @@ from nar_slp.data.dataset import PoseBatch, PoseTextDataset, make_loader
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.inference import generate
+from nar_slp.loop import optimizer_step
 from nar_slp.models.pose_vae import PoseVAE, freeze, vae_loss
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import (
@@ -416,9 +417,7 @@ def bench_vae_training(
         position += batch
         out = forward(x, generator=noise)
         loss = vae_loss(out, x, recon_loss=vcfg.recon_loss, kl_weight=vcfg.kl_weight)
-        optimizer.zero_grad(set_to_none=True)
-        loss.total.backward()
-        optimizer.step()
+        optimizer_step(model, optimizer, loss.total)  # the training loop's step
         # train_vae reads the three terms every step (three host syncs): so do we.
         loss.total.item(), loss.recon.item(), loss.kl.item()
 
@@ -488,13 +487,9 @@ def bench_student_training(
             )
         if not torch.isfinite(losses.total):
             raise FloatingPointError(f"student loss is {float(losses.total)}")
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(losses.total).backward()
-        if scfg.grad_clip > 0:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(params, scfg.grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
+        clip = scfg.grad_clip if scfg.grad_clip > 0 else None
+        # the training loop's step (nar_slp.loop), as train_student takes it
+        optimizer_step(student, optimizer, losses.total, clip, scaler=scaler)
         float(losses.total.detach())
         counts["seqs"] += len(batch.lengths)
         counts["frames"] += int(batch.lengths.sum())
