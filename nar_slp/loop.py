@@ -155,7 +155,8 @@ def train_epochs(
 
     Args:
         model: put in train mode at the start of each epoch; its ``state_dict`` is
-            copied at each dev improvement.
+            copied at each dev improvement (unless ``selection.keep_state`` is
+            False).
         optimizer: stepped once per batch after ``zero_grad`` and ``backward``.
         epochs: the epoch numbers to train, in order.
         batches: ``batches(epoch)`` -> the epoch's batches (seed the order here).
