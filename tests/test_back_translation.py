@@ -8,7 +8,7 @@ import pytest
 import torch
 from helpers import random_walk
 
-from nar_slp.checkpoints import load_checkpoint
+from nar_slp.checkpoints import load_checkpoint, save_checkpoint
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
@@ -170,7 +170,10 @@ def test_dev_bleu_selection_keeps_the_best_epoch_and_round_trips(
         cfg, corpus, corpus[:4], normaliser, tmp_path / "slt", log=log.append
     )
     assert "ctc" in log[0] and "dev BLEU-4" in log[0]
-    extra = load_checkpoint(tmp_path / "slt", with_optimizer=False).extra
+    saved = load_checkpoint(tmp_path / "slt", with_optimizer=False)
+    extra = saved.extra
+    assert saved.config["model"]["n_values"] == 150
+    assert "frame_size" not in saved.config["model"]
     # the shared logging policy: epochs 1, every 2nd, the last and the selected one
     # are printed; the history keeps every epoch
     shown = {int(line.split()[2].split("/")[0]) for line in log}
@@ -189,6 +192,27 @@ def test_dev_bleu_selection_keeps_the_best_epoch_and_round_trips(
         assert torch.equal(again.state_dict()[key], value), key
     poses = [s.poses for s in corpus[:4]]
     assert translate(again, poses, normaliser) == translate(model, poses, normaliser)
+
+
+def test_an_slt_checkpoint_that_names_the_frame_width_frame_size_still_loads(
+    tmp_path, corpus
+):
+    # Checkpoints written before the rename store the width as "frame_size".
+    torch.manual_seed(0)
+    model = _tiny(n_values=12).eval()
+    old = dict(model.hparams)
+    old["frame_size"] = old.pop("n_values")
+    config = {
+        "kind": "slt",
+        "model": old,
+        "vocab": model.vocab.itos,
+        "gloss_vocab": model.gloss_vocab.itos,
+    }
+    save_checkpoint(tmp_path / "slt", model, config)
+    again = load_slt(tmp_path / "slt")
+    assert again.hparams == model.hparams and again.in_proj.in_features == 12
+    for key, value in model.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value), key
 
 
 def test_pairs_train_without_glosses_and_bad_inputs_are_rejected(corpus, normaliser):

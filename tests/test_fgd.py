@@ -10,6 +10,7 @@ import torch
 from helpers import random_walk
 
 from nar_slp.bootstrap import bootstrap_counts
+from nar_slp.checkpoints import load_checkpoint, save_checkpoint
 from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.fgd import (
@@ -205,11 +206,28 @@ def test_train_tae_saves_a_checkpoint_that_loads_identically(
     log: list[str] = []
     tae = train_tae(cfg, seqs, normaliser, tmp_path / "tae", log=log.append)
     assert len(log) == 2
+    saved = load_checkpoint(tmp_path / "tae", with_optimizer=False).config["model"]
+    assert saved["n_values"] == 150 and "frame_size" not in saved
     again = load_tae(tmp_path / "tae")
     assert again.window == cfg.eval.fgd_window and again.min_frames == tae.min_frames
     np.testing.assert_allclose(
         features(again, seqs[:3], normaliser), features(tae, seqs[:3], normaliser)
     )
+
+
+def test_a_tae_checkpoint_that_names_the_frame_width_frame_size_still_loads(
+    tmp_path,
+):
+    # Checkpoints written before the rename store the width as "frame_size".
+    torch.manual_seed(0)
+    tae = TAE(d_model=16, n_layers=1, n_heads=2, latent=8, n_values=12).eval()
+    old = dict(tae.hparams)
+    old["frame_size"] = old.pop("n_values")
+    save_checkpoint(tmp_path / "tae", tae, {"kind": "tae", "model": old})
+    again = load_tae(tmp_path / "tae")
+    assert again.n_values == 12 and again.hparams == tae.hparams
+    for key, value in tae.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value), key
 
 
 # ------------------------------------------------------------- matched window counts

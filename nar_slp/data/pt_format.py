@@ -107,7 +107,7 @@ def _locate_bad_token(line: str) -> tuple[int, str]:
 
 
 def _parse_skels_line(
-    line: str, path: Path, lineno: int, frame_size: int, with_counter: bool
+    line: str, path: Path, lineno: int, n_values: int, with_counter: bool
 ) -> np.ndarray:
     """One ``.skels`` line -> poses (T, J, K) float32 (the counter is dropped)."""
     where = f"{path}:{lineno}"
@@ -118,17 +118,17 @@ def _parse_skels_line(
         # comments=None: a stray "#" must be an error, not silently end the line.
         values = np.loadtxt(
             io.StringIO(line), dtype=np.float64, comments=None, ndmin=1
-        )  # (T * frame_size,)
+        )  # (T * n_values,)
     except ValueError as exc:
         k, tok = _locate_bad_token(line)
         if not k:
             raise PTFormatError(f"{where}: unparsable values ({exc})") from None
-        frame, offset = divmod(k - 1, frame_size)
+        frame, offset = divmod(k - 1, n_values)
         raise PTFormatError(
             f"{where}: non-numeric token {tok!r} (value {k}, frame {frame + 1}, "
-            f"position {offset + 1} of {frame_size})"
+            f"position {offset + 1} of {n_values})"
         ) from None
-    if values.size % frame_size:
+    if values.size % n_values:
         hint = ""
         other = FRAME_SIZE if with_counter else FRAME_SIZE + 1
         if values.size % other == 0:
@@ -139,18 +139,18 @@ def _parse_skels_line(
             )
         raise PTFormatError(
             f"{where}: {values.size} values is not a multiple of the frame size "
-            f"{frame_size} ({FRAME_SIZE} joint values"
+            f"{n_values} ({FRAME_SIZE} joint values"
             f"{' + 1 counter' if with_counter else ''}){hint}"
         )
     finite = np.isfinite(values)
     if not finite.all():
         k = int(np.argmin(finite))
-        frame, offset = divmod(k, frame_size)
+        frame, offset = divmod(k, n_values)
         raise PTFormatError(
             f"{where}: non-finite value {line.split()[k]!r} (value {k + 1}, "
-            f"frame {frame + 1}, position {offset + 1} of {frame_size})"
+            f"frame {frame + 1}, position {offset + 1} of {n_values})"
         )
-    frames = values.reshape(-1, frame_size)[:, :FRAME_SIZE]  # (T, F)
+    frames = values.reshape(-1, n_values)[:, :FRAME_SIZE]  # (T, F)
     return frames.reshape(-1, NUM_JOINTS, NUM_COORDS).astype(np.float32)  # (T, J, K)
 
 
@@ -213,12 +213,12 @@ def read_split(
                 f"{n}: line {first_orphan} of {paths[long_]} has no partner in "
                 f"{paths[short]}"
             )
-    frame_size = FRAME_SIZE + 1 if with_counter else FRAME_SIZE
+    n_values = FRAME_SIZE + 1 if with_counter else FRAME_SIZE
     skels_path = paths[".skels"]
     glosses = columns.get(".gloss", [""] * n)
     sequences = []
     for i, line in enumerate(columns[".skels"]):
-        poses = _parse_skels_line(line, skels_path, i + 1, frame_size, with_counter)
+        poses = _parse_skels_line(line, skels_path, i + 1, n_values, with_counter)
         sequences.append(
             SignSequence(
                 name=columns[".files"][i].strip(),

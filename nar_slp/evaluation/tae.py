@@ -75,6 +75,7 @@ from nar_slp.skeleton import FRAME_SIZE
 
 MIN_SEGMENT_FRAMES = 8  # shorter segments are excluded from FGD features (counted)
 _TAE_KIND = "tae"
+_LEGACY_N_VALUES_KEY = "frame_size"  # old checkpoints' name for n_values
 
 
 # ----------------------------------------------------------------------------- windows
@@ -140,7 +141,7 @@ class TAE(nn.Module):
         stride: int = 17,
         min_frames: int = MIN_SEGMENT_FRAMES,
         dropout: float = 0.1,
-        frame_size: int = FRAME_SIZE,
+        n_values: int = FRAME_SIZE,
     ) -> None:
         super().__init__()
         if not 1 <= min_frames <= window:
@@ -154,18 +155,18 @@ class TAE(nn.Module):
             "stride": stride,
             "min_frames": min_frames,
             "dropout": dropout,
-            "frame_size": frame_size,
+            "n_values": n_values,
         }
         self.window, self.stride, self.min_frames = window, stride, min_frames
-        self.frame_size = frame_size
-        self.standardiser = FeatureStandardiser(frame_size)
-        self.in_proj = nn.Linear(frame_size, d_model)
+        self.n_values = n_values
+        self.standardiser = FeatureStandardiser(n_values)
+        self.in_proj = nn.Linear(n_values, d_model)
         self.pos = SinusoidalPositionalEncoding(d_model, max_len=max(window, 64))
         self.encoder = encoder_stack(d_model, n_layers, n_heads, dropout=dropout)
         self.to_feature = nn.Linear(d_model, latent)
         self.from_feature = nn.Linear(latent, d_model)
         self.decoder = encoder_stack(d_model, n_layers, n_heads, dropout=dropout)
-        self.out_proj = nn.Linear(d_model, frame_size)
+        self.out_proj = nn.Linear(d_model, n_values)
 
     def encode(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Features of a batch of segments.
@@ -217,7 +218,7 @@ def masked_bce(
 
 
 def build_tae(
-    cfg: Config, frame_size: int = FRAME_SIZE, min_frames: int = MIN_SEGMENT_FRAMES
+    cfg: Config, n_values: int = FRAME_SIZE, min_frames: int = MIN_SEGMENT_FRAMES
 ) -> TAE:
     """An untrained TAE with the hyper-parameters of ``cfg.eval`` (``tae_*``,
     ``fgd_window``, ``fgd_stride``); the one place a TAE is built from a config."""
@@ -230,7 +231,7 @@ def build_tae(
         window=ec.fgd_window,
         stride=ec.fgd_stride,
         min_frames=min_frames,
-        frame_size=frame_size,
+        n_values=n_values,
     )
 
 
@@ -256,6 +257,20 @@ def load_evaluator_checkpoint(directory: str | Path, kind: str, what: str) -> An
             f"checkpoint {directory} is not {what} (kind={ckpt.config.get('kind')!r})"
         )
     return ckpt
+
+
+def evaluator_hparams(config: dict[str, Any]) -> dict[str, Any]:
+    """The model's keyword arguments from an evaluator checkpoint's ``config``.
+
+    Checkpoints written before the frame width had one name in the package store it
+    as ``frame_size``; that key is read as ``n_values`` (new saves write
+    ``n_values``).
+    """
+    hparams = dict(config["model"])
+    if _LEGACY_N_VALUES_KEY in hparams:
+        legacy = hparams.pop(_LEGACY_N_VALUES_KEY)
+        hparams.setdefault("n_values", legacy)
+    return hparams
 
 
 def pad_batch(
@@ -308,10 +323,11 @@ def load_tae(directory: str | Path, device: str | torch.device = "cpu") -> TAE:
 
     A checkpoint from before the shared standardiser (buffers ``feature_mean`` /
     ``feature_std``, every channel kept) is converted, so it gives the features it
-    always gave.
+    always gave; one whose config names the frame width ``frame_size`` is read as
+    ``n_values`` (:func:`evaluator_hparams`).
     """
     ckpt = load_evaluator_checkpoint(directory, _TAE_KIND, "a TAE")
-    tae = TAE(**ckpt.config["model"])
+    tae = TAE(**evaluator_hparams(ckpt.config))
     state = dict(ckpt.state_dict)
     if "feature_mean" in state:
         state["standardiser.mean"] = state.pop("feature_mean")

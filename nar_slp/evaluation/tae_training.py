@@ -225,7 +225,7 @@ def train_tae(
             f"train_tae: no training sequence has >= {min_frames} frames "
             f"({len(flat)} sequences given)"
         )
-    tae = build_tae(cfg, frame_size=flat[0].shape[1], min_frames=min_frames).to(device)
+    tae = build_tae(cfg, n_values=flat[0].shape[1], min_frames=min_frames).to(device)
     tae.standardiser.fit(np.concatenate(flat))  # (sum T, F)
     dev_segs = (
         None

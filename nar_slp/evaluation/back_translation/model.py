@@ -86,7 +86,7 @@ class SLTModel(nn.Module):
         subsample: int = 2,
         max_output_len: int = 64,
         target: str = "text",
-        frame_size: int = FRAME_SIZE,
+        n_values: int = FRAME_SIZE,
     ) -> None:
         super().__init__()
         if subsample < 1:
@@ -100,14 +100,14 @@ class SLTModel(nn.Module):
             "subsample": subsample,
             "max_output_len": max_output_len,
             "target": target,
-            "frame_size": frame_size,
+            "n_values": n_values,
         }
         self.d_model, self.subsample = d_model, subsample
         self.max_output_len, self.target = max_output_len, target
         # Normalised poses vary by ~0.05 around 0.5: unscaled, the positional
         # encoding drowns them (set by train_slt from training frames).
-        self.standardiser = FeatureStandardiser(frame_size)
-        self.in_proj = nn.Linear(frame_size, d_model)
+        self.standardiser = FeatureStandardiser(n_values)
+        self.in_proj = nn.Linear(n_values, d_model)
         # A strided temporal convolution instead of dropping frames: each step sees
         # 2s+1 frames, i.e. the local movement a sign is made of.
         self.temporal = nn.Conv1d(

@@ -34,7 +34,11 @@ from nar_slp.evaluation.back_translation.data import (
 )
 from nar_slp.evaluation.back_translation.decoding import translate_ids
 from nar_slp.evaluation.back_translation.model import SLTModel
-from nar_slp.evaluation.tae import load_evaluator_checkpoint, normalise_flat
+from nar_slp.evaluation.tae import (
+    evaluator_hparams,
+    load_evaluator_checkpoint,
+    normalise_flat,
+)
 from nar_slp.evaluation.text_metrics import bleu_scores
 from nar_slp.loop import EpochStats, Selection, Step, train_epochs
 from nar_slp.schedules import warmup_cosine
@@ -135,7 +139,7 @@ def train_slt(
         subsample=ec.slt_subsample,
         max_output_len=max_len + 10,
         target=target,
-        frame_size=data[0][0].shape[1],
+        n_values=data[0][0].shape[1],
     ).to(device)
     model.standardiser.fit(np.concatenate([d[0] for d in data]))
     opt = torch.optim.AdamW(model.parameters(), lr=ec.slt_lr, weight_decay=0.01)
@@ -218,7 +222,11 @@ def train_slt(
 
 
 def load_slt(directory: str | Path, device: str | torch.device = "cpu") -> SLTModel:
-    """Rebuild an SLT model saved by :func:`train_slt` (eval mode, on ``device``)."""
+    """Rebuild an SLT model saved by :func:`train_slt` (eval mode, on ``device``).
+
+    A config that names the frame width ``frame_size`` (checkpoints from before it
+    was ``n_values``) is accepted (:func:`~nar_slp.evaluation.tae.evaluator_hparams`).
+    """
     ckpt = load_evaluator_checkpoint(directory, SLT_KIND, "an SLT model")
     if "standardiser.keep" not in ckpt.state_dict:
         raise ValueError(
@@ -229,7 +237,7 @@ def load_slt(directory: str | Path, device: str | torch.device = "cpu") -> SLTMo
     model = SLTModel(
         Vocabulary(ckpt.config["vocab"]),
         Vocabulary(itos) if itos else None,
-        **ckpt.config["model"],
+        **evaluator_hparams(ckpt.config),
     )
     model.load_state_dict(ckpt.state_dict)
     return model.to(device).eval()
