@@ -1,9 +1,8 @@
-"""Drawing, animation and the explorer (nar_slp.visualisation)."""
+"""Drawing and animation (nar_slp.visualisation); the explorer: test_explorer.py."""
 
 from __future__ import annotations
 
 import gc
-import io
 
 import matplotlib
 
@@ -12,14 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from nar_slp.data.normaliser import Normaliser  # noqa: E402
-from nar_slp.data.pt_format import SignSequence  # noqa: E402
 from nar_slp.skeleton import BONES, NUM_COORDS, NUM_JOINTS  # noqa: E402
-from nar_slp.systems import OURS_KD  # noqa: E402
 from nar_slp.visualisation.animate import (  # noqa: E402
     PyAVWriter,
     animate,
@@ -28,13 +23,6 @@ from nar_slp.visualisation.animate import (  # noqa: E402
     to_html,
 )
 from nar_slp.visualisation.draw import draw_frame, strip  # noqa: E402
-from nar_slp.visualisation.explorer import (  # noqa: E402
-    PANEL_PX,
-    ExplorerResult,
-    build_explorer,
-    explore,
-    explorer_models,
-)
 
 
 def _moving(t: int, seed: int = 0) -> np.ndarray:
@@ -151,133 +139,3 @@ def test_strip_every_kth_frame_with_unequal_lengths():
     assert [ax.get_title() for ax in axes[0]] == ["t=0", "t=3", "t=6", "t=9"]
     assert "end" in [t.get_text() for t in axes[0, 3].texts]
     plt.close(fig)
-
-
-# ---------------------------------------------------------------------- explorer
-
-
-TEXTS = ["the sun is warm today", "rain on monday"]
-
-
-@pytest.fixture(scope="module")
-def tiny_system(tiny_bert_dir):
-    from nar_slp.config import get_config
-    from nar_slp.models.pose_vae import PoseVAE, freeze
-    from nar_slp.models.student import build_student
-
-    cfg = get_config(
-        "smoke",
-        **{
-            "student.text_encoder": str(tiny_bert_dir),
-            "data.max_frames": 16,
-            "vae.latent_dim": 8,
-            "vae.hidden": (16, 16),
-        },
-    )
-    torch.manual_seed(0)
-    student = build_student(cfg).eval()
-    vae = freeze(PoseVAE(cfg.vae))
-    rng = np.random.default_rng(0)
-    normaliser = Normaliser.fit(
-        [rng.normal(0.0, 0.3, (20, NUM_JOINTS, NUM_COORDS)) for _ in range(3)]
-    )
-    return student, vae, normaliser
-
-
-def test_explore_generates_poses_for_a_typed_sentence(tiny_system):
-    from nar_slp.inference import generate
-
-    student, vae, normaliser = tiny_system
-    res = explore("  the sun is warm today ", student, vae, normaliser)
-    assert isinstance(res, ExplorerResult) and res.gt_poses is None
-    assert res.poses.shape == (res.length, NUM_JOINTS, NUM_COORDS)
-    assert np.isfinite(res.poses).all()
-    ref = generate(student, vae, normaliser, [TEXTS[0]])
-    assert res.length == int(ref.lengths[0])
-    np.testing.assert_allclose(res.poses, ref.poses[0], atol=1e-5)
-
-
-def test_explore_returns_ground_truth_for_a_test_sentence(tiny_system):
-    gt = _moving(12)
-    tests = [SignSequence("s0", TEXTS[1], "", gt)]
-    res = explore(TEXTS[1], *tiny_system, test_lookup=tests)
-    np.testing.assert_array_equal(res.gt_poses, gt)
-    res = explore(TEXTS[1], *tiny_system, test_lookup={TEXTS[1]: gt})
-    np.testing.assert_array_equal(res.gt_poses, gt)
-    with pytest.raises(ValueError, match="empty"):
-        explore("  ", *tiny_system)
-
-
-def test_build_explorer_widget_and_static_fallback(tiny_system):
-    student, vae, normaliser = tiny_system
-    tests = [SignSequence("s0", TEXTS[1], "", _moving(12))]
-    fig = build_explorer({"tiny": student}, vae, normaliser, tests, use_widgets=False)
-    assert len(fig.axes) >= 2  # ground truth row + generated row
-    plt.close(fig)
-    pytest.importorskip("ipywidgets")
-    panel = build_explorer({"tiny": student}, vae, normaliser, tests)
-    image = panel.children[-1]
-    assert image.value[:4] == b"\x89PNG"
-    slider = panel.children[-2].children[1]
-    length = explore(TEXTS[1], student, vae, normaliser).length
-    assert slider.max == max(12, length) - 1  # the longer of generated and truth
-    first = image.value
-    slider.value = slider.max
-    assert image.value != first
-
-
-def _panel(tiny_system, tests, **kw):
-    pytest.importorskip("ipywidgets")
-    student, vae, normaliser = tiny_system
-    panel = build_explorer({"tiny": student}, vae, normaliser, tests, **kw)
-    text_box, picker, _, info, _, image = panel.children
-    return panel, text_box, picker, info, image
-
-
-def test_explorer_image_is_drawn_at_the_size_it_is_displayed(tiny_system):
-    tests = [SignSequence("s0", TEXTS[1], "", _moving(12))]
-    panel, text_box, _, _, image = _panel(tiny_system, tests)
-    png = Image.open(io.BytesIO(image.value))
-    # two panels (truth + generated), each PANEL_PX, and the widget shows exactly that
-    assert png.size == (2 * PANEL_PX[0], PANEL_PX[1])
-    assert (image.layout.width, image.layout.height) == tuple(
-        f"{n}px" for n in png.size
-    )
-    assert png.size[1] <= 480  # leaves room for the controls in a laptop window
-    text_box.value = "a sentence that is not in the test set"
-    panel.generate()
-    png = Image.open(io.BytesIO(image.value))
-    assert png.size == PANEL_PX and image.layout.width == f"{PANEL_PX[0]}px"
-
-
-def test_explorer_shows_generation_warnings_in_its_info_line(tiny_system):
-    tests = [SignSequence("s0", TEXTS[1], "", _moving(12))]
-    panel, text_box, _, info, _ = _panel(tiny_system, tests)
-    assert "&#9888;" not in info.value
-    text_box.value = " ".join(["rain"] * 300)  # beyond the encoder's 128 tokens
-    panel.generate()
-    assert "&#9888;" in info.value and "truncated" in info.value
-
-
-def test_explorer_picker_follows_the_sentence_box(tiny_system):
-    tests = [
-        SignSequence("s0", TEXTS[1], "", _moving(12)),
-        SignSequence("s1", TEXTS[0], "", _moving(9, seed=1)),
-    ]
-    _, text_box, picker, _, _ = _panel(tiny_system, tests)
-    assert text_box.value == TEXTS[1] and picker.value == TEXTS[1]  # test sentence 0
-    picker.value = TEXTS[0]
-    assert text_box.value == TEXTS[0]
-    text_box.value = "something else"
-    assert picker.value == ""
-    text_box.value = TEXTS[1]
-    assert picker.value == TEXTS[1]
-    _, text_box, picker, _, _ = _panel(tiny_system, tests, default_text="typed")
-    assert text_box.value == "typed" and picker.value == ""
-
-
-def test_explorer_models_fall_back_to_the_shipped_model(tmp_path):
-    models, vae, normaliser, source = explorer_models(tmp_path / "no-run")
-    assert list(models) == [OURS_KD] and "shipped" in source
-    res = explore("rain in the north tomorrow", models[OURS_KD], vae, normaliser)
-    assert res.poses.shape[1:] == (NUM_JOINTS, NUM_COORDS) and res.length > 0

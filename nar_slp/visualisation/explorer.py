@@ -1,23 +1,23 @@
 """The interactive explorer: type (or pick) a sentence, generate, watch the signing.
 
 :func:`explore` is the pure callback (text -> poses, predicted length and, for a
-test-set sentence, the ground truth); :func:`build_explorer` wraps it in an ipywidgets
-panel (text box, test-sentence picker, model choice, Generate button, a frame slider
-with a Play button, the generated skeleton next to the ground truth). Frames are
-rendered with the Agg backend into an ``ipywidgets.Image`` at exactly the size it is
-displayed (:data:`PANEL_PX` per sequence, so it is sharp and the panel with its
-controls fits a laptop window), so the panel works in any kernel (and headless under
-nbval). Warnings raised while generating (a sentence truncated to the encoder's
-token limit, ...) appear in the panel's info line. Without ipywidgets,
-:func:`build_explorer` returns a static matplotlib figure (a frame strip) for the
-first sentence instead. :func:`explorer_models` finds what to explore: a run's
-trained students, else the model shipped in ``bundles/``.
+test-set sentence, the ground truth). :class:`ExplorerController` is the panel's logic
+without widgets (which test sentence the box holds, generating, the frame count the
+slider and Play run over, the info line with the generation's warnings, the frames
+as PNG bytes), so it is testable without a browser; :func:`build_explorer` wires it to
+an ipywidgets panel (text box, test-sentence picker, model menu, Generate, Play and a
+frame slider, the generated skeleton next to the ground truth). Frames are drawn with
+Agg at exactly the size they are displayed (``panel_px`` per sequence, default
+:data:`PANEL_PX`): sharp, and the panel with its controls fits a laptop window; it
+works in any kernel and headless under nbval. Without ipywidgets, ``build_explorer``
+returns a static matplotlib strip of the first sentence instead. With no models it
+explores the model shipped in ``bundles/`` (:func:`shipped_models`), as
+:func:`explorer_models` does for a run without trained students.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -25,20 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
 from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
 from nar_slp.training.vae_trainer import load_vae
-from nar_slp.visualisation.draw import FrameView, _hold, auto_limits, strip
+from nar_slp.visualisation.draw import strip
+from nar_slp.visualisation.explorer_frames import PANEL_PX, FrameRenderer
 
-# Pixels (width, height) of one sequence's panel, drawn and displayed at this size:
-# two panels (ground truth + generated) are 720 px wide, and 400 px high leave room
-# for the controls above them in an ~850-px-high browser window.
-PANEL_PX = (360, 400)
-DPI = 100
+DEFAULT_TEXT = "tomorrow it will rain heavily in the north"
 
 
 @dataclass
@@ -67,6 +63,10 @@ def _lookup(test_lookup, text: str) -> np.ndarray | None:
     return None if gt is None else np.asarray(gt, dtype=np.float32)
 
 
+def _messages(caught) -> list[str]:
+    return list(dict.fromkeys(str(w.message) for w in caught))
+
+
 def explore(
     text: str,
     model,
@@ -83,7 +83,6 @@ def explore(
         test_lookup: ``{text: gt poses (T, J, K)}`` or a list of ``SignSequence``;
             the ground truth is returned when ``text`` is one of them.
     """
-
     text = text.strip()
     if not text:
         raise ValueError("text is empty: type a sentence")
@@ -97,8 +96,19 @@ def explore(
         length=int(gen.lengths[0]),
         gt_poses=_lookup(test_lookup, text),
         seconds=seconds,
-        warnings=list(dict.fromkeys(str(w.message) for w in caught)),
+        warnings=_messages(caught),
     )
+
+
+def shipped_models(
+    path: str | Path | None = None, device: str = "cpu"
+) -> tuple[dict[str, object], object, object, str]:
+    """The bundle at ``path`` (default: the shipped :data:`SHIPPED_BUNDLE`) as
+    ``({row name: student}, vae, normaliser, source)``."""
+    path = Path(path) if path is not None else SHIPPED_BUNDLE
+    bundle = load_bundle(path, device)
+    row = STUDENT_VARIANTS[bundle.info.get("system", "kd")].row
+    return {row: bundle.model}, bundle.vae, bundle.normaliser, f"the bundle {path.name}"
 
 
 def explorer_models(
@@ -122,10 +132,128 @@ def explorer_models(
             models[STUDENT_VARIANTS[key].row] = load_student(folder, device=device)
         normaliser = Normaliser.load(run / "normaliser.json")
         return models, load_vae(run / "vae", device=device), normaliser, str(run)
-    bundle = load_bundle(SHIPPED_BUNDLE, device)
-    row = STUDENT_VARIANTS[bundle.info.get("system", "kd")].row
+    models, vae, normaliser, _ = shipped_models(device=device)
     source = f"the shipped model {SHIPPED_BUNDLE.name} (no trained student in {run})"
-    return {row: bundle.model}, bundle.vae, bundle.normaliser, source
+    return models, vae, normaliser, source
+
+
+class ExplorerController:
+    """The explorer's state and logic, without widgets (the panel's callbacks call
+    these methods; tests call them directly).
+
+    Args:
+        models: ``{name: student}`` (first = default); vae, normaliser: as for
+            :func:`explore`.
+        test_sequences: ``SignSequence`` list: their texts are the picker's options
+            and give the ground truth, shown for a test sentence's unchanged text.
+        default_text: the sentence in the box at start (default: test sentence 0).
+        panel_px: (width, height) of one sequence's panel in pixels.
+        fps: frames per second (the info line's seconds; Play's speed).
+        source: where the models come from, for the info line (None: not shown).
+    """
+
+    def __init__(
+        self,
+        models: Mapping[str, object],
+        vae,
+        normaliser,
+        test_sequences: Sequence | None = None,
+        default_text: str | None = None,
+        panel_px: tuple[int, int] = PANEL_PX,
+        fps: int = 25,
+        source: str | None = None,
+    ):
+        if not models:
+            raise ValueError("models is empty: pass {name: student}")
+        self.models, self.names = dict(models), list(models)
+        self.vae, self.normaliser = vae, normaliser
+        self.panel_px, self.fps, self.source = tuple(panel_px), fps, source
+        tests = list(test_sequences or [])
+        self.test_texts = [s.text for s in tests]
+        self.lookup: dict[str, np.ndarray] = {}
+        self._option: dict[str, str] = {}  # stripped text -> its picker option
+        for s in tests:  # the first of repeated texts wins, as in the picker
+            self.lookup.setdefault(s.text.strip(), s.poses)
+            self._option.setdefault(s.text.strip(), s.text)
+        if default_text is None:
+            default_text = tests[0].text if tests else DEFAULT_TEXT
+        self.text0 = default_text
+        self.result: ExplorerResult | None = None
+        self.renderer: FrameRenderer | None = None
+        self.shown_text: str | None = None  # the text of the frames on display
+        self.info = ""
+        self._frames: dict[int, bytes] = {}
+
+    def pick_for(self, text: str) -> str:
+        """The picker's value for a box holding ``text``: its test sentence, else
+        "" (the blank option: a typed sentence, which has no ground truth)."""
+        return self._option.get(text.strip(), "")
+
+    def sequences(self, res: ExplorerResult, name: str):
+        """(sequences, titles) to draw: ground truth first when there is one."""
+        if res.gt_poses is None:
+            return [res.poses], [name]
+        return [res.gt_poses, res.poses], ["ground truth", name]
+
+    @property
+    def n_frames(self) -> int:
+        """Frames the slider and Play run over: the longest sequence shown."""
+        return 0 if self.renderer is None else max(map(len, self.renderer.sequences))
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) in pixels of the frames (None before a generation)."""
+        return None if self.renderer is None else self.renderer.size
+
+    def generate(self, text: str, name: str | None = None) -> bool:
+        """Generate ``text`` with model ``name`` (default: the first) and draw frame
+        0; :attr:`info` says how it went (length, timing, ground truth, warnings).
+        False, with the reason in :attr:`info` and the previous frames kept, when
+        the text is not usable (empty)."""
+        name = name or self.names[0]
+        try:
+            res = explore(
+                text, self.models[name], self.vae, self.normaliser, self.lookup
+            )
+        except ValueError as exc:
+            self.info = f"<b>{html.escape(str(exc))}</b>"
+            return False
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.renderer = FrameRenderer(*self.sequences(res, name), self.panel_px)
+            self._frames = {0: self.renderer.png(0)}
+        res.warnings = list(dict.fromkeys(res.warnings + _messages(caught)))
+        self.result, self.shown_text = res, text.strip()
+        self.info = self._info_line(res)
+        return True
+
+    def frame(self, t: int) -> bytes:
+        """PNG bytes of frame ``t`` (clipped to the frames there are), cached."""
+        if self.renderer is None:
+            raise RuntimeError("nothing generated yet: call generate() first")
+        t = int(min(max(t, 0), self.n_frames - 1))
+        if t not in self._frames:
+            self._frames[t] = self.renderer.png(t)
+        return self._frames[t]
+
+    def stale(self, text: str) -> bool:
+        """Whether the box's ``text`` is not the sentence on display."""
+        return self.shown_text is not None and text.strip() != self.shown_text
+
+    def _info_line(self, res: ExplorerResult) -> str:
+        gt = res.gt_poses
+        line = (
+            f"predicted length <b>{res.length}</b> frames "
+            f"({res.length / self.fps:.2f} s at {self.fps} fps)"
+            + ("" if gt is None else f"; ground truth {len(gt)} frames")
+            + f"; generated in {1000 * res.seconds:.0f} ms"
+            + ("" if self.source is None else f" by {html.escape(self.source)}")
+        )
+        for message in res.warnings:
+            line += (
+                f"<br><span style='color:#b45309'>&#9888; {html.escape(message)}</span>"
+            )
+        return line
 
 
 def _widgets():
@@ -136,135 +264,112 @@ def _widgets():
     return ipywidgets
 
 
-class _FrameRenderer:
-    """A figure with one :data:`PANEL_PX` panel per sequence, re-rendered to PNG
-    bytes per frame at exactly ``size`` pixels (the size it is displayed at)."""
-
-    def __init__(self, sequences, titles, panel_px: tuple[int, int] = PANEL_PX):
-        self.sequences = [np.asarray(s) for s in sequences]
-        limits = auto_limits(self.sequences)
-        limits = (limits[0], limits[1], limits[2] - 0.15, limits[3])
-        w, h = panel_px
-        self.size = (w * len(self.sequences), h)
-        self.fig = Figure(figsize=(self.size[0] / DPI, h / DPI), dpi=DPI)
-        self.views = []
-        for k, (seq, title) in enumerate(zip(self.sequences, titles, strict=True)):
-            ax = self.fig.add_subplot(1, len(sequences), k + 1)
-            self.views.append(FrameView(ax, seq[0], hands="inset", limits=limits))
-            ax.set_title(f"{title} ({len(seq)} frames)", fontsize=10)
-        self.fig.tight_layout()
-
-    def png(self, t: int) -> bytes:
-        for view, seq in zip(self.views, self.sequences, strict=True):
-            view.set_pose(_hold(seq, t))
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=DPI)
-        return buf.getvalue()
-
-
-def _info_line(res: ExplorerResult, fps: int) -> str:
-    """The panel's info line: length, timing and any warning of the generation."""
-    gt = "" if res.gt_poses is None else f"; ground truth {len(res.gt_poses)} frames"
-    line = (
-        f"predicted length <b>{res.length}</b> frames "
-        f"({res.length / fps:.2f} s at {fps} fps){gt}; "
-        f"generated in {1000 * res.seconds:.0f} ms"
-    )
-    for message in res.warnings:
-        line += f"<br><span style='color:#b45309'>&#9888; {html.escape(message)}</span>"
-    return line
-
-
 def build_explorer(
-    models: Mapping[str, object],
-    vae,
-    normaliser,
+    models: Mapping[str, object] | None = None,
+    vae=None,
+    normaliser=None,
     test_sequences: Sequence | None = None,
     default_text: str | None = None,
     use_widgets: bool | None = None,
     fps: int = 25,
+    panel_px: tuple[int, int] = PANEL_PX,
+    bundle: str | Path | None = None,
+    device: str = "cpu",
 ):
     """The explorer panel, or a static figure when widgets are unavailable.
 
     Args:
-        models: ``{name: student}`` offered in the model menu (first = default).
-        vae, normaliser: as for :func:`explore`.
+        models: ``{name: student}`` offered in the model menu (first = default);
+            None: the bundle ``bundle`` (default: the shipped model), on ``device``.
+        vae, normaliser: as for :func:`explore` (with ``models``; None without).
         test_sequences: ``SignSequence`` list; their texts fill the picker and give
             the ground truth.
         default_text: the sentence shown first (default: the first test sentence).
         use_widgets: None = ipywidgets if importable; False forces the fallback.
+        panel_px: (width, height) of each sequence's panel, drawn and shown at it.
 
     Returns:
-        An ``ipywidgets.VBox`` (display it), or a matplotlib ``Figure``: the strip of
-        the generated sequence (and ground truth) for ``default_text``.
+        An ``ipywidgets.VBox`` (display it; ``.controller`` is its
+        :class:`ExplorerController`, ``.generate()`` presses Generate), or a
+        matplotlib ``Figure``: the strip of the generated sequence (and ground
+        truth) for the first sentence.
     """
-    if not models:
-        raise ValueError("models is empty: pass {name: student}")
-    tests = list(test_sequences or [])
-    lookup = {s.text.strip(): s.poses for s in tests}
-    text0 = default_text or (tests[0].text if tests else "am montag regnet es")
+    source = None
+    if models is None:
+        if vae is not None or normaliser is not None:
+            raise ValueError("vae and normaliser come with models: pass all three")
+        models, vae, normaliser, source = shipped_models(bundle, device)
+    elif vae is None or normaliser is None:
+        raise ValueError("pass the vae and the normaliser with the models")
+    ctrl = ExplorerController(
+        models, vae, normaliser, test_sequences, default_text, panel_px, fps, source
+    )
     widgets = _widgets() if use_widgets in (None, True) else None
     if use_widgets and widgets is None:
         raise ImportError("use_widgets=True but ipywidgets is not installed")
-    names = list(models)
-
-    def run(text: str, name: str):
-        res = explore(text, models[name], vae, normaliser, lookup)
-        seqs, titles = [res.poses], [f"{name}"]
-        if res.gt_poses is not None:
-            seqs, titles = [res.gt_poses, res.poses], ["ground truth", name]
-        return res, seqs, titles
-
     if widgets is None:
-        res, seqs, titles = run(text0, names[0])
-        fig = strip(seqs, titles, every=max(1, max(map(len, seqs)) // 8), text=text0)
-        return fig
+        res = explore(ctrl.text0, models[ctrl.names[0]], vae, normaliser, ctrl.lookup)
+        seqs, titles = ctrl.sequences(res, ctrl.names[0])
+        every = max(1, max(map(len, seqs)) // 8)
+        return strip(seqs, titles, every=every, text=ctrl.text0)
+    return _panel(widgets, ctrl)
 
-    test_texts = [s.text for s in tests]
+
+def _panel(widgets, ctrl: ExplorerController):
+    """The ipywidgets panel around ``ctrl``; the callbacks only move values between
+    the widgets and the controller."""
     text_box = widgets.Textarea(
-        value=text0, description="Sentence", layout=widgets.Layout(width="95%")
+        value=ctrl.text0,
+        rows=2,
+        description="Sentence",
+        layout=widgets.Layout(width="95%"),
     )
     picker = widgets.Dropdown(
-        options=[""] + test_texts,
-        value=text0 if text0 in test_texts else "",
+        options=[""] + ctrl.test_texts,
+        value=ctrl.pick_for(ctrl.text0),
         description="Test set",
         layout=widgets.Layout(width="95%"),
     )
-    model_menu = widgets.Dropdown(options=names, value=names[0], description="Model")
+    model_menu = widgets.Dropdown(options=ctrl.names, description="Model")
     button = widgets.Button(description="Generate", button_style="primary")
     info = widgets.HTML()
     image = widgets.Image(format="png")
     slider = widgets.IntSlider(min=0, max=0, description="Frame")
-    play = widgets.Play(min=0, max=0, interval=int(1000 / fps))
+    play = widgets.Play(min=0, max=0, interval=int(1000 / ctrl.fps))
     widgets.jslink((play, "value"), (slider, "value"))
-    state: dict = {}
+    quiet = [False]  # set while generate() resets the slider: no stale redraws
 
     def on_pick(change):
-        if change["new"]:
+        if change["new"] and ctrl.pick_for(text_box.value) != change["new"]:
             text_box.value = change["new"]
 
     def on_text(change):
-        # the picker shows the test sentence the box holds, or nothing
-        picker.value = change["new"] if change["new"] in test_texts else ""
+        picker.value = ctrl.pick_for(change["new"])
+        note = "<br><i>the sentence changed: press Generate</i>"
+        info.value = ctrl.info + (note if ctrl.stale(change["new"]) else "")
 
     def on_frame(change):
-        if "renderer" in state:
-            image.value = state["renderer"].png(int(change["new"]))
+        if not quiet[0] and ctrl.renderer is not None:
+            image.value = ctrl.frame(change["new"])
 
     def on_generate(_=None):
         try:
-            res, seqs, titles = run(text_box.value, model_menu.value)
-        except ValueError as exc:
-            info.value = f"<b>{html.escape(str(exc))}</b>"
+            ok = ctrl.generate(text_box.value, model_menu.value)
+        except Exception as exc:  # shown in the panel, and raised for the log
+            info.value = f"<b>generation failed: {html.escape(repr(exc))}</b>"
+            raise
+        info.value = ctrl.info
+        if not ok:
             return
-        renderer = state["renderer"] = _FrameRenderer(seqs, titles)
-        # displayed at the size it is drawn: sharp, never stretched to the cell
-        image.layout.width, image.layout.height = (f"{n}px" for n in renderer.size)
-        t_max = max(len(s) for s in seqs) - 1
-        slider.max = play.max = t_max
-        info.value = _info_line(res, fps)
-        slider.value = 0
-        image.value = renderer.png(0)
+        quiet[0] = True
+        try:
+            slider.value = play.value = 0
+            slider.max = play.max = ctrl.n_frames - 1
+        finally:
+            quiet[0] = False
+        # shown at the size it is drawn: sharp, never stretched to the cell's width
+        image.layout.width, image.layout.height = (f"{n}px" for n in ctrl.size)
+        image.value = ctrl.frame(0)
 
     picker.observe(on_pick, names="value")
     text_box.observe(on_text, names="value")
@@ -281,5 +386,6 @@ def build_explorer(
             image,
         ]
     )
-    panel.generate = on_generate  # for tests and scripted use
+    panel.controller = ctrl  # for tests and scripted use
+    panel.generate = on_generate
     return panel
