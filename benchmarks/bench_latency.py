@@ -2,10 +2,13 @@
 
 Usage::
 
+    OMP_NUM_THREADS=1 python benchmarks/bench_latency.py            # the shipped model
     OMP_NUM_THREADS=2 python benchmarks/bench_latency.py --run runs/default
 
-Loads the main student of a trained run (``students/kd/seed0``, the dev-selected
-epoch) with its VAE and normaliser, and times :func:`nar_slp.visualisation.explorer.
+Loads the model shipped in the repository (``bundles/default-kd``, the committed
+default run's main student) or, with ``--run``, the main student of a trained run
+(``students/kd/seed0``, the dev-selected epoch) with its VAE and normaliser, and
+times :func:`nar_slp.visualisation.explorer.
 explore` — the function behind the explorer's Generate button — on ``--n`` test
 sentences, one call each, after ``--warmup`` untimed calls. Every sentence is new to
 the text encoder's cache (the cache is cleared before each call), so the time includes
@@ -23,6 +26,7 @@ import time
 import numpy as np
 import torch
 
+from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
 from nar_slp.data.run_data import load_run_data
 from nar_slp.students import load_student, student_dirs
 from nar_slp.training.vae_trainer import load_vae
@@ -37,17 +41,30 @@ def _clear_cache(model) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--run", default="runs/default", help="a trained run folder")
-    ap.add_argument("--system", default="kd", help="student system key")
+    ap.add_argument(
+        "--run", default=None, help="a trained run folder (default: the shipped model)"
+    )
+    ap.add_argument(
+        "--sentences",
+        default="runs/default",
+        help="a run folder whose test sentences are timed",
+    )
+    ap.add_argument("--system", default="kd", help="student system key (--run)")
     ap.add_argument("--n", type=int, default=50, help="timed sentences")
     ap.add_argument("--warmup", type=int, default=5, help="untimed calls first")
     args = ap.parse_args()
-    data = load_run_data(args.run)
-    vae = load_vae(f"{args.run}/vae")
-    folders = student_dirs(args.run).get(args.system)
-    if not folders:
-        raise SystemExit(f"{args.run}: no trained student {args.system!r}")
-    model = load_student(folders[0])
+    if args.run is None:
+        bundle = load_bundle(SHIPPED_BUNDLE)
+        model, vae, normaliser = bundle.model, bundle.vae, bundle.normaliser
+        source = str(SHIPPED_BUNDLE)
+    else:
+        folders = student_dirs(args.run).get(args.system)
+        if not folders:
+            raise SystemExit(f"{args.run}: no trained student {args.system!r}")
+        model, vae = load_student(folders[0]), load_vae(f"{args.run}/vae")
+        normaliser = load_run_data(args.run).normaliser
+        source = str(folders[0])
+    data = load_run_data(args.sentences if args.run is None else args.run)
     texts = [s.text for s in data.splits["test"]]
     needed = args.n + args.warmup
     texts = (texts * (needed // len(texts) + 1))[:needed]
@@ -56,13 +73,11 @@ def main() -> None:
         for i, text in enumerate(texts):
             _clear_cache(model)
             start = time.perf_counter()
-            explore(text, model, vae, data.normaliser)
+            explore(text, model, vae, normaliser)
             if i >= args.warmup:
                 times.append(1000.0 * (time.perf_counter() - start))
     t = np.array(times)
-    print(
-        f"student {folders[0]} ({torch.get_num_threads()} threads), {len(t)} sentences"
-    )
+    print(f"student {source} ({torch.get_num_threads()} threads), {len(t)} sentences")
     print(
         f"latency ms: median {statistics.median(times):.1f}, "
         f"p10 {np.percentile(t, 10):.1f}, p90 {np.percentile(t, 90):.1f}, "
