@@ -61,15 +61,15 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.inference import generate
 from nar_slp.loop import optimizer_step
-from nar_slp.models.pose_vae import PoseVAE, freeze, vae_loss
-from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
-from nar_slp.models.text_encoder import (
+from nar_slp.models.encoder_sources import (
     SCRATCH,
     SCRATCH_SMALL,
-    PretrainedTextEncoder,
     TextEncoderUnavailableError,
     load_tokenizer,
 )
+from nar_slp.models.pose_vae import PoseVAE, freeze, vae_loss
+from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
+from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.utils import autocast_context, pick_device, seed_everything
 
 AMP_CHOICES = ("no", "bf16", "fp16")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from nar_slp.cli import UsageError, parse_sets
+from nar_slp.commands.common import UsageError, parse_sets
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset, collate, make_loader
 from nar_slp.data.normaliser import Normaliser

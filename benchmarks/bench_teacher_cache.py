@@ -1,6 +1,6 @@
 """Time per student training step with the teacher's latents computed in every step
 (``student_losses`` runs the frozen LGM) against computed once
-(``student.cache_teacher``: :func:`nar_slp.training.student_trainer.teacher_latents`).
+(``student.cache_teacher``: :func:`nar_slp.training.student_data.teacher_latents`).
 
 The two are alternated in one process over the same batches, so a loaded machine
 slows both alike; prints ms/step of each and their ratio.
@@ -21,7 +21,7 @@ from nar_slp.data.run_data import load_run_data
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import build_student, student_losses
 from nar_slp.students import variant_config
-from nar_slp.training.student_trainer import teacher_latents
+from nar_slp.training.student_data import teacher_latents
 from nar_slp.training.vae_trainer import load_vae
 
 

@@ -45,7 +45,7 @@ import numpy as np
 
 from nar_slp.bootstrap import bootstrap_counts
 from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
-from nar_slp.cli import UsageError, parse_sets
+from nar_slp.commands.common import UsageError, parse_sets
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.run_data import load_run_data

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from study_baselines import append_rows, dev_fgd  # benchmarks/: one protocol
 
-from nar_slp.cli import UsageError, parse_sets
+from nar_slp.commands.common import UsageError, parse_sets
 from nar_slp.data.dataset import PoseTextDataset, make_loader
 from nar_slp.data.pt_format import read_split
 from nar_slp.data.run_data import load_run_data
@@ -39,7 +39,8 @@ from nar_slp.evaluation.metrics import motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
 from nar_slp.students import load_student, variant_config
-from nar_slp.training.student_trainer import evaluate_student, train_student
+from nar_slp.training.student_dev import evaluate_student
+from nar_slp.training.student_trainer import train_student
 from nar_slp.training.vae_trainer import load_vae
 
 COLUMNS = (

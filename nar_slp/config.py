@@ -1,13 +1,7 @@
 """Configuration: one frozen dataclass per component, and three presets.
 
-Presets
--------
-``smoke``    CI-fast: tiny corpus, tiny models, the whole pipeline in minutes.
-``default``  the bundled corpus at a CPU-sized scale; ``make reproduce`` fits in about
-             20 minutes on 2 cores.
-``paper``    the paper's hyper-parameters (§4.2) for PHOENIX-2014T on a GPU: d 768,
-             8 layers, 8 heads, ff 2048, dropout 0.1, AdamW lr 2e-4, batch 40,
-             500 epochs, VAE λ = 1e-4.
+The presets (``smoke``, ``default``, ``paper``) are what :mod:`nar_slp.presets`
+changes in the defaults defined here.
 
 ``get_config(preset, **overrides)`` builds a :class:`Config`. Overrides name a field as
 ``"section.field"`` or ``section__field`` (``student__epochs=3``); values are checked
@@ -27,6 +21,8 @@ import types
 import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from nar_slp.presets import PRESET_CHANGES
 
 PRESETS = ("smoke", "default", "paper")
 
@@ -112,7 +108,7 @@ class StudentConfig:
     length_hidden: tuple[int, ...] = (256, 64)  # FC layers before the sigmoid (Eq. 3)
     # Our variant, not the paper's: also encode each frame's fraction t / T of its
     # sequence in the decoder queries and each token's fraction u / U of its text in
-    # the keys/values (nar_slp.models.student.NARDecoder). False = §3.3 exactly.
+    # the keys/values (nar_slp.models.nar_decoder.NARDecoder). False = §3.3 exactly.
     relative_positions: bool = False
     # Our variant: σ (a fraction of the sentence) of a Gaussian prior added to the
     # cross-attention logits around t / T = u / U (NARDecoder); 0 = off (§3.3).
@@ -150,7 +146,7 @@ class StudentConfig:
     # test FGD was 362-388 (Mean pose: 606): they were still learning.
     epochs: int = 8
     # Early stop after this many epochs without a better dev selection score (dev
-    # L_pose + L_length, see nar_slp.training.student_trainer); 0 = train all epochs.
+    # L_pose + L_length, see nar_slp.training.student_dev); 0 = train all epochs.
     patience: int = 0
     grad_clip: float = 1.0
     mixed_precision: str = "bf16"  # on CUDA: "bf16" | "fp16" | "no"; CPU is always fp32
@@ -279,114 +275,15 @@ class Config:
 SECTIONS = ("corpus", "data", "vae", "student", "eval", "baseline")
 
 
-def _smoke() -> Config:
-    return Config(
-        preset="smoke",
-        baseline=BaselineConfig(
-            pt_d_model=32,
-            pt_layers=1,
-            pt_heads=2,
-            pt_d_ff=64,
-            pt_epochs=2,
-            pt_future_frames=3,
-            nslpg_d_model=32,
-            nslpg_layers=1,
-            nslpg_heads=2,
-            nslpg_d_ff=64,
-            nslpg_epochs=3,
-            nslpg_ft_epochs=1,
-        ),
-        corpus=CorpusConfig(n_train=64, n_dev=12, n_test=12, n_signers=6),
-        data=DataConfig(max_frames=300),
-        vae=VAEConfig(hidden=(64, 32), latent_dim=8, epochs=2, batch_size=256),
-        student=StudentConfig(
-            scratch_layers=1,
-            scratch_d_model=32,
-            d_model=32,
-            n_layers=1,
-            n_heads=2,
-            d_ff=64,
-            length_hidden=(32,),
-            batch_size=16,
-            epochs=2,
-        ),
-        eval=EvalConfig(
-            tae_d_model=32,
-            tae_layers=1,
-            tae_heads=2,
-            tae_latent=16,
-            tae_epochs=2,
-            slt_d_model=32,
-            slt_layers=1,
-            slt_heads=2,
-            slt_epochs=2,
-            beam_size=1,
-            batch_size=16,
-        ),
-    )
-
-
-def _default() -> Config:
-    return Config(preset="default")
-
-
-def _paper() -> Config:
-    return Config(
-        preset="paper",
-        baseline=BaselineConfig(
-            pt_d_model=512,
-            pt_layers=2,
-            pt_heads=8,
-            pt_d_ff=2048,
-            pt_dropout=0.1,
-            pt_epochs=100,
-            nslpg_d_model=768,
-            nslpg_layers=8,
-            nslpg_heads=8,
-            nslpg_d_ff=2048,
-            nslpg_dropout=0.1,
-            nslpg_lr=2e-4,
-            nslpg_epochs=100,
-            nslpg_ft_epochs=20,
-            nslpg_ft_lr=5e-5,
-            nslpg_batch_size=40,
-        ),
-        # PHOENIX-2014T sized splits when the bundled corpus stands in for PHOENIX.
-        corpus=CorpusConfig(n_train=7096, n_dev=519, n_test=642),
-        data=DataConfig(max_frames=512),
-        vae=VAEConfig(hidden=(1024, 512), latent_dim=128, epochs=100, batch_size=1024),
-        student=StudentConfig(
-            text_encoder="bert-base-german-cased",
-            scratch_like="bert-base-german-cased",
-            finetune_encoder=True,
-            scratch_layers=8,
-            scratch_d_model=768,
-            d_model=768,
-            n_layers=8,
-            n_heads=8,
-            d_ff=2048,
-            dropout=0.1,
-            length_hidden=(768, 256),
-            lr=2e-4,
-            encoder_lr=0.0,  # §4.2 gives one learning rate
-            batch_size=40,
-            epochs=500,
-        ),
-        eval=EvalConfig(
-            tae_d_model=256,
-            tae_layers=4,
-            tae_heads=8,
-            tae_latent=128,
-            tae_epochs=100,
-            slt_d_model=512,
-            slt_layers=3,
-            slt_heads=8,
-            slt_epochs=100,
-        ),
-    )
-
-
-_BUILDERS = {"smoke": _smoke, "default": _default, "paper": _paper}
+def _preset(preset: str) -> Config:
+    """The configuration of ``preset``: each section's defaults with the preset's
+    changes (:data:`nar_slp.presets.PRESET_CHANGES`)."""
+    base = Config(preset=preset)
+    sections = {
+        section: replace(getattr(base, section), **changes)
+        for section, changes in PRESET_CHANGES[preset].items()
+    }
+    return replace(base, **sections)
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:
@@ -444,11 +341,11 @@ def get_config(preset: str = "default", **overrides: Any) -> Config:
     >>> get_config("default", **{"vae.latent_dim": 16}).vae.latent_dim
     16
     """
-    if preset not in _BUILDERS:
+    if preset not in PRESET_CHANGES:
         raise ValueError(
             f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}"
         )
-    cfg = _BUILDERS[preset]()
+    cfg = _preset(preset)
     per_section: dict[str, dict[str, Any]] = {}
     top: dict[str, Any] = {}
     for key, value in overrides.items():

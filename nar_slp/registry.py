@@ -44,12 +44,8 @@ from nar_slp.inference import Generation
 from nar_slp.inference import generate as generate_student
 from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir
 from nar_slp.systems import BASELINE_SYSTEMS, ORACLE_SUFFIX, ORACLE_SYSTEMS
-from nar_slp.training.baseline_trainer import (
-    generate_nslpg,
-    generate_pt,
-    load_nslpg,
-    load_pt,
-)
+from nar_slp.training.baseline_checkpoints import load_nslpg, load_pt
+from nar_slp.training.baseline_trainer import generate_nslpg, generate_pt
 from nar_slp.training.vae_trainer import load_vae
 
 STUDENT, PT, NSLPG = "student", "pt", "nslpg"

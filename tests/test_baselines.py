@@ -16,28 +16,29 @@ from nar_slp.models.nslp_g import NSLPG
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.progressive_transformer import (
     ProgressiveTransformer,
+    build_pt,
     counters,
     future_targets,
 )
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
+from nar_slp.training.baseline_checkpoints import load_nslpg, load_pt
 from nar_slp.training.baseline_recipe import (
     BaselineRecipe,
     StepSchedule,
     nslpg_dev_score,
     pt_dev_score,
 )
-from nar_slp.training.baseline_trainer import (
+from nar_slp.training.baseline_steps import (
     ErrorStatistics,
-    build_pt,
-    generate_nslpg,
-    generate_pt,
-    load_nslpg,
-    load_pt,
     nslpg_train_step,
     pt_end_epoch,
     pt_loss,
     pt_train_step,
+)
+from nar_slp.training.baseline_trainer import (
+    generate_nslpg,
+    generate_pt,
     train_nslpg,
     train_pt,
 )

@@ -5,16 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from nar_slp.evaluation.claims import (
-    Claim,
-    all_of,
-    compare,
-    difference,
-    read_claims,
-    verdict_of,
-    write_claims,
-)
+from nar_slp.evaluation.claims import all_of, compare, read_claims, write_claims
 from nar_slp.evaluation.seeds import aggregate_seeds, seed_sd
+from nar_slp.evaluation.verdicts import Claim, difference, verdict_of
 
 
 def _res(fgd, se=1.0, reps=None, bins=None):

@@ -10,6 +10,7 @@ from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseItem, collate
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
+from nar_slp.models.nar_decoder import alignment_bias
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.student import (
     StudentOutput,
@@ -295,8 +296,6 @@ def test_relative_positions_tell_frames_where_they_are(tiny_bert_dir):
 
 
 def test_alignment_bias_peaks_on_the_diagonal():
-    from nar_slp.models.student import alignment_bias
-
     frames = torch.arange(10)[None] < torch.tensor([[10], [6]])  # (2, 10)
     tokens = torch.arange(5)[None] < torch.tensor([[5], [3]])  # (2, 5)
     bias = alignment_bias(frames, tokens, sigma=0.1)  # (2, 10, 5)

@@ -16,12 +16,10 @@ from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.student import build_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
 from nar_slp.students import load_student
-from nar_slp.training import student_trainer
-from nar_slp.training.student_trainer import (
-    best_epoch,
-    evaluate_student,
-    train_student,
-)
+from nar_slp.training import student_epochs
+from nar_slp.training.student_data import make_student_loader, teacher_latents
+from nar_slp.training.student_dev import best_epoch, evaluate_student
+from nar_slp.training.student_trainer import train_student
 
 T_MAX = 16
 SENTENCES = [
@@ -240,7 +238,7 @@ def _scripted_dev(monkeypatch, scores):
     def fake(*args, **kwargs):
         return {"pose": next(calls), "distil": 0.0, "length": 0.0, "duracc": 0.5}
 
-    monkeypatch.setattr(student_trainer, "evaluate_student", fake)
+    monkeypatch.setattr(student_epochs, "evaluate_student", fake)
 
 
 def test_best_epoch_is_kept_and_loaded_when_dev_gets_worse(
@@ -311,7 +309,7 @@ def test_training_duracc_counts_strictly_less_than_tolerance(
     cfg = _cfg(tiny_bert_dir, **{"eval.duracc_tolerance": 3})
     model = build_student(cfg).eval()
     dev_set = data[1]
-    loader = student_trainer._make_loader(dev_set, 1, shuffle=False, seed=0)
+    loader = make_student_loader(dev_set, 1, shuffle=False, seed=0)
     true = [int(b.lengths[0]) for b in loader]
     shifted = iter(true)
     model.lengths_from_ratio = lambda ratio: torch.tensor([next(shifted) + offset])
@@ -425,7 +423,7 @@ def test_teacher_cache_pads_like_the_batch(data):
     train_set, _ = data
     cfg = get_config("smoke", **{"vae.latent_dim": 8, "vae.hidden": (16, 16)})
     vae = _vae(cfg).eval()
-    cache = student_trainer.teacher_latents(vae, train_set, torch.device("cpu"))
+    cache = teacher_latents(vae, train_set, torch.device("cpu"))
     batch = next(iter(make_loader(train_set, 4, shuffle=True, seed=3)))
     z = cache.batch(batch)  # (B, T, Z)
     b, t = batch.mask.shape

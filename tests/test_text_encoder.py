@@ -10,12 +10,17 @@ import pytest
 import torch
 
 from nar_slp.config import OFFLINE_TEXT_ENCODER, get_config
+from nar_slp.models.encoder_sources import (
+    TextEncoderUnavailableError,
+    checkpoint_pooling,
+    offline_model_path,
+)
 from nar_slp.models.text_encoder import (
     EncoderOutput,
     PretrainedTextEncoder,
     ScratchTextEncoder,
-    TextEncoderUnavailableError,
     build_text_encoder,
+    masked_mean,
 )
 
 TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]
@@ -125,8 +130,6 @@ def test_offline_default_minilm_loads():
 def test_checkpoint_pooling_follows_the_declared_sentence_pooling(tmp_path):
     import json
 
-    from nar_slp.models.text_encoder import checkpoint_pooling
-
     assert checkpoint_pooling(tmp_path) == "cls"  # plain BERT folder: the paper's [CLS]
     (tmp_path / "1_Pooling").mkdir()
     cfg = {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}
@@ -138,13 +141,11 @@ def test_checkpoint_pooling_follows_the_declared_sentence_pooling(tmp_path):
 
 
 def test_bundled_minilm_uses_its_mean_pooling():
-    from nar_slp.models.text_encoder import checkpoint_pooling, offline_model_path
 
     assert checkpoint_pooling(offline_model_path()) == "mean"
 
 
 def test_mean_pooling_ignores_padding():
-    from nar_slp.models.text_encoder import masked_mean
 
     h = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
     mask = torch.tensor([[True, True, False], [True, True, True]])

@@ -11,19 +11,8 @@ the worse system minus the better one's expected sign) and a 95 % interval, and 
 - ``not tested``   a system of the claim was not evaluated, or the claim cannot be
                    tested on this corpus (the evidence says why).
 
-Only ``yes`` counts as reproduced (``Claim.reproduced``).
-
-The interval of a difference a − b combines two sources of noise:
-
-- *test sentences*: the paired sentence bootstrap of :mod:`nar_slp.bootstrap`. When
-  both systems carry bootstrap ``"replicates"`` (computed on the same resamples) the
-  standard error is that of the replicate differences; otherwise the two standard
-  errors are combined as if independent (conservative for positively correlated
-  metrics);
-- *model seeds*: when a system was trained with several seeds its value is the mean
-  over seeds and the seed variance of the mean, sd² / n_seeds, is added.
-
-Half width = 1.96 × √(se_boot² + sd_a²/n_a + sd_b²/n_b) (normal approximation).
+Only ``yes`` counts as reproduced (``Claim.reproduced``). How the interval of a
+difference combines test sentences and model seeds: :mod:`nar_slp.evaluation.verdicts`.
 """
 
 from __future__ import annotations
@@ -31,13 +20,20 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nar_slp.evaluation.results_table import md_cell
+from nar_slp.evaluation.verdicts import (
+    Z95,
+    Claim,
+    difference,
+    entry_of,
+    fmt,
+    seed_var,
+    value_of,
+    verdict_of,
+)
 from nar_slp.systems import (
     BASELINE_ROWS,
     GT,
@@ -50,110 +46,6 @@ from nar_slp.systems import (
     REAL_FLOOR,
 )
 from nar_slp.utils import atomic_write_text
-
-Z95 = 1.959964
-
-VERDICTS = ("yes", "inconclusive", "no", "not tested")
-
-
-@dataclass
-class Claim:
-    """One claim of the paper and how this run judges it.
-
-    ``effect`` is signed so that a positive value supports the claim; ``ci`` is its
-    95 % interval. ``verdict`` is one of :data:`VERDICTS`.
-    """
-
-    name: str
-    evidence: str
-    verdict: str
-    effect: float | None = None
-    ci: tuple[float, float] | None = None
-
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(
-                f"Claim verdict must be one of {VERDICTS}, got {self.verdict!r}"
-            )
-
-    @property
-    def reproduced(self) -> bool | None:
-        """True for ``yes``, None for ``not tested``, False otherwise."""
-        return {"yes": True, "not tested": None}.get(self.verdict, False)
-
-
-def verdict_of(lo: float, hi: float) -> str:
-    """``yes`` when the interval [lo, hi] of a claim-signed effect is above 0, ``no``
-    when below, ``inconclusive`` when it contains 0."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "not tested"
-    return "yes" if lo > 0 else "no" if hi < 0 else "inconclusive"
-
-
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
-
-
-# ------------------------------------------------------------------------ differences
-
-
-def _entry(results: Mapping, system: str, split: str) -> Mapping[str, Any] | None:
-    return results.get(system, {}).get(split)
-
-
-def _value(entry: Mapping[str, Any], key: str) -> float | None:
-    """A metric, or a bin's FGD for keys like ``"intervals/0-50"``."""
-    if "/" in key:
-        kind, label = key.split("/", 1)
-        b = entry.get(kind, {}).get(label)
-        return None if b is None else b.get("fgd")
-    return entry.get(key)
-
-
-def _boot(entry: Mapping[str, Any], key: str) -> tuple[float | None, Any]:
-    """(bootstrap se, replicates or None) of ``key`` in ``entry``."""
-    if "/" in key:
-        kind, label = key.split("/", 1)
-        b = entry.get(kind, {}).get(label, {})
-        return b.get("fgd_se"), b.get("replicates")
-    return entry.get("se", {}).get(key), entry.get("replicates", {}).get(key)
-
-
-def _seed_var(entry: Mapping[str, Any], key: str) -> float:
-    """sd² / n of the seed mean (0 for a single-seed system)."""
-    values = entry.get("seed_values", {}).get(key)
-    if values is None or len(values) < 2:
-        return 0.0
-    v = np.asarray(values, dtype=np.float64)
-    return float(v.var(ddof=1) / len(v))
-
-
-def difference(
-    results: Mapping[str, Mapping[str, Mapping[str, Any]]],
-    a: str,
-    b: str,
-    key: str,
-    split: str = "test",
-) -> tuple[float, float] | None:
-    """(a − b, half width of its 95 % interval) for ``results[system][split][key]``;
-    None when either system or value is missing. See the module docstring."""
-    ea, eb = _entry(results, a, split), _entry(results, b, split)
-    if ea is None or eb is None:
-        return None
-    va, vb = _value(ea, key), _value(eb, key)
-    if va is None or vb is None or not (math.isfinite(va) and math.isfinite(vb)):
-        return None
-    (se_a, rep_a), (se_b, rep_b) = _boot(ea, key), _boot(eb, key)
-    if rep_a is not None and rep_b is not None and len(rep_a) == len(rep_b):
-        d = np.asarray(rep_a, dtype=np.float64) - np.asarray(rep_b, dtype=np.float64)
-        d = d[np.isfinite(d)]
-        boot_var = float(d.var(ddof=1)) if len(d) > 1 else math.nan
-    else:
-        boot_var = (se_a or 0.0) ** 2 + (se_b or 0.0) ** 2
-        if se_a is None and se_b is None:
-            boot_var = math.nan
-    var = boot_var + _seed_var(ea, key) + _seed_var(eb, key)
-    return va - vb, Z95 * math.sqrt(var) if math.isfinite(var) else math.nan
 
 
 def compare(
@@ -172,16 +64,16 @@ def compare(
     d, half = diff
     effect = -d if lower_is_better else d  # > 0 supports the claim
     lo, hi = effect - half, effect + half
-    va = _value(_entry(results, better, split), key)
-    vb = _value(_entry(results, worse, split), key)
+    va = value_of(entry_of(results, better, split), key)
+    vb = value_of(entry_of(results, worse, split), key)
     n_seeds = max(
-        len(_entry(results, s, split).get("seed_values", {}).get(key, [0]))
+        len(entry_of(results, s, split).get("seed_values", {}).get(key, [0]))
         for s in (better, worse)
     )
     sign = "lower" if lower_is_better else "higher"
     evidence = (
-        f"{key} ({sign} is better): {better} {_fmt(va)} vs {worse} {_fmt(vb)}; "
-        f"effect {_fmt(effect)}, 95 % interval [{_fmt(lo)}, {_fmt(hi)}]"
+        f"{key} ({sign} is better): {better} {fmt(va)} vs {worse} {fmt(vb)}; "
+        f"effect {fmt(effect)}, 95 % interval [{fmt(lo)}, {fmt(hi)}]"
         + (f" (test-sentence bootstrap + {n_seeds} seeds)" if n_seeds > 1 else "")
     )
     return Claim(name, evidence, verdict_of(lo, hi), effect, (lo, hi))
@@ -199,7 +91,7 @@ def claims_markdown(claims: Sequence[Claim]) -> str:
         eff = (
             "—"
             if c.effect is None or c.ci is None
-            else f"{_fmt(c.effect)} [{_fmt(c.ci[0])}, {_fmt(c.ci[1])}]"
+            else f"{fmt(c.effect)} [{fmt(c.ci[0])}, {fmt(c.ci[1])}]"
         )
         lines.append(
             f"| {md_cell(c.name)} | {eff} | {c.verdict} | {md_cell(c.evidence)} |"
@@ -272,7 +164,7 @@ def _ratio_claim(
     """``a`` ≥ ``ratio`` × ``b`` on ``key``: effect a − ratio·b, independent bootstrap
     standard errors (the two systems are read by the same model, so this is
     conservative)."""
-    ea, eb = _entry(results, a, split), _entry(results, b, split)
+    ea, eb = entry_of(results, a, split), entry_of(results, b, split)
     if ea is None or eb is None or ea.get(key) is None or eb.get(key) is None:
         return Claim(name, f"{a} or {b} not evaluated", "not tested")
     va, vb = ea[key], eb[key]
@@ -284,9 +176,9 @@ def _ratio_claim(
     half = Z95 * math.hypot(se_a, ratio * se_b)
     lo, hi = effect - half, effect + half
     ev = (
-        f"{key}: {a} {_fmt(va)} vs {b} {_fmt(vb)} (ratio "
-        f"{_fmt(va / vb if vb else math.inf, 2)}; needs >= {ratio}); effect "
-        f"{a} - {ratio} x {b} = {_fmt(effect)}, 95 % interval [{_fmt(lo)}, {_fmt(hi)}]"
+        f"{key}: {a} {fmt(va)} vs {b} {fmt(vb)} (ratio "
+        f"{fmt(va / vb if vb else math.inf, 2)}; needs >= {ratio}); effect "
+        f"{a} - {ratio} x {b} = {fmt(effect)}, 95 % interval [{fmt(lo)}, {fmt(hi)}]"
     )
     return Claim(name, ev, verdict_of(lo, hi), effect, (lo, hi))
 
@@ -294,7 +186,7 @@ def _ratio_claim(
 def _rise(results: Mapping, system: str, split: str) -> tuple[float, float, str] | None:
     """FGD(last scored interval) − FGD(first interval) of ``system`` and the half width
     of its 95 % interval (independent bins), with the interval labels."""
-    entry = _entry(results, system, split)
+    entry = entry_of(results, system, split)
     if entry is None:
         return None
     bins = [
@@ -305,7 +197,7 @@ def _rise(results: Mapping, system: str, split: str) -> tuple[float, float, str]
     if len(bins) < 2:
         return None
     (k0, first), (k1, last) = bins[0], bins[-1]
-    var = sum(_seed_var(entry, f"intervals/{k}") for k in (k0, k1))
+    var = sum(seed_var(entry, f"intervals/{k}") for k in (k0, k1))
     var += (first.get("fgd_se") or 0.0) ** 2 + (last.get("fgd_se") or 0.0) ** 2
     return last["fgd"] - first["fgd"], Z95 * math.sqrt(var), f"{k1} minus {k0}"
 
@@ -318,8 +210,8 @@ def _error_propagation(results: Mapping, ar: str, nar: str, split: str) -> Claim
     effect, half = ra[0] - rn[0], math.hypot(ra[1], rn[1])
     lo, hi = effect - half, effect + half
     ev = (
-        f"FGD rise ({ra[2]}): {ar} {_fmt(ra[0])}, {nar} {_fmt(rn[0])}; effect "
-        f"{_fmt(effect)}, 95 % interval [{_fmt(lo)}, {_fmt(hi)}]"
+        f"FGD rise ({ra[2]}): {ar} {fmt(ra[0])}, {nar} {fmt(rn[0])}; effect "
+        f"{fmt(effect)}, 95 % interval [{fmt(lo)}, {fmt(hi)}]"
     )
     return Claim(name, ev, verdict_of(lo, hi), effect, (lo, hi))
 
@@ -339,15 +231,15 @@ def paper_claims(
     """
 
     def val(system: str, key: str) -> float | None:
-        e = _entry(results, system, split)
-        return None if e is None else _value(e, key)
+        e = entry_of(results, system, split)
+        return None if e is None else value_of(e, key)
 
     claims: list[Claim] = []
     gt = val(GT, "FGD")
     claims.append(
         Claim(
             "sanity: FGD(GT, GT) = 0",
-            f"GT FGD = {_fmt(gt)}",
+            f"GT FGD = {fmt(gt)}",
             "not tested" if gt is None else "yes" if gt == 0.0 else "no",
         )
     )
@@ -364,7 +256,7 @@ def paper_claims(
     )
     floor = val(REAL_FLOOR, "FGD")
     if floor is not None:
-        calib.evidence += f"; real-vs-real floor {_fmt(floor)}"
+        calib.evidence += f"; real-vs-real floor {fmt(floor)}"
     claims.append(calib)
     claims.append(
         _ratio_claim(
@@ -380,8 +272,8 @@ def paper_claims(
     )
 
     ours = [OURS_KD, OURS_NO_KD, OURS_NO_BERT]
-    baselines = [s for s in BASELINE_ROWS if _entry(results, s, split) is not None]
-    models = [s for s in ours + baselines if _entry(results, s, split) is not None]
+    baselines = [s for s in BASELINE_ROWS if entry_of(results, s, split) is not None]
+    models = [s for s in ours + baselines if entry_of(results, s, split) is not None]
     claims.append(
         all_of(
             "every model beats Mean on FGD",

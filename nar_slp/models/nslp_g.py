@@ -28,6 +28,8 @@ length component, the mean is the constant that minimises the squared length err
 the training set and needs no learned part, so any length skill in Table 1 belongs to
 the student's length regulator. The GT-length variant is a separate oracle row.
 
+:func:`build_nslpg` builds the model from ``cfg.baseline`` over a pose VAE.
+
 Shapes: B batch, T frames, L tokens, D width, Z latent, F = 150 values, G glosses.
 """
 
@@ -40,6 +42,7 @@ import torch
 import torch.nn.functional as F_
 from torch import Tensor, nn
 
+from nar_slp.config import Config
 from nar_slp.models.layers import decoder_stack, sinusoidal_positions
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.word_encoder import WordTextEncoder, WordVocab
@@ -160,4 +163,22 @@ def gloss_ctc_loss(
         torch.tensor([len(t) for t in targets], device=logits.device),
         blank=0,
         zero_infinity=True,
+    )
+
+
+def build_nslpg(
+    cfg: Config, vocab: WordVocab, vae: PoseVAE, gloss_vocab: WordVocab | None
+) -> NSLPG:
+    """NSLP-G over ``vae`` from ``cfg.baseline``; GS when ``gloss_vocab`` is given."""
+    b = cfg.baseline
+    return NSLPG(
+        vocab,
+        vae,
+        d_model=b.nslpg_d_model,
+        n_layers=b.nslpg_layers,
+        n_heads=b.nslpg_heads,
+        d_ff=b.nslpg_d_ff,
+        dropout=b.nslpg_dropout,
+        gloss_vocab=gloss_vocab,
+        max_frames=cfg.data.max_frames,
     )

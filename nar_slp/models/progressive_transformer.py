@@ -31,8 +31,11 @@ normalised poses vary by ~0.05 around 0.5, and MSE on raw values would barely mo
 
 Incremental decoding (:meth:`ProgressiveTransformer.generate` with ``use_cache``)
 keeps each layer's self-attention keys/values and the memory's cross-attention
-keys/values, so step t costs O(t) instead of re-running the whole prefix (O(t²));
-both paths give the same frames (tested).
+keys/values (:mod:`nar_slp.models.cached_decoding`), so step t costs O(t) instead of
+re-running the whole prefix (O(t²)); both paths give the same frames (tested).
+
+:func:`build_pt` builds the model of a Table 1 row ("base" | "fpgn") from
+``cfg.baseline``.
 
 Shapes: B batch, T frames, L tokens, F joint values (150), C = F + 1 (with counter),
 N future frames, D model width, H heads.
@@ -40,14 +43,14 @@ N future frames, D model width, H heads.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F_
 from torch import Tensor, nn
 
+from nar_slp.config import Config
+from nar_slp.models.cached_decoding import decode_step, init_cache
 from nar_slp.models.layers import (
     FeatureStandardiser,
     SinusoidalPositionalEncoding,
@@ -58,6 +61,7 @@ from nar_slp.models.word_encoder import WordTextEncoder, WordVocab
 from nar_slp.skeleton import FRAME_SIZE
 
 MODES = ("honest", "oracle")
+PT_VARIANTS = ("base", "fpgn")
 
 
 @dataclass
@@ -254,87 +258,14 @@ class ProgressiveTransformer(nn.Module):
         )  # (B, t, D)
         return self._head_first(h[:, -1])
 
-    def _init_cache(self, memory: Tensor) -> list[dict[str, Tensor]]:
-        """Per layer: cross-attention keys/values of the memory (B, H, L, Dh) and
-        empty self-attention key/value caches."""
-        cache = []
-        for layer in self.decoder.layers:
-            mha = layer.multihead_attn
-            d = memory.shape[-1]
-            k = F_.linear(
-                memory, mha.in_proj_weight[d : 2 * d], mha.in_proj_bias[d : 2 * d]
-            )
-            v = F_.linear(
-                memory, mha.in_proj_weight[2 * d :], mha.in_proj_bias[2 * d :]
-            )
-            cache.append({"ck": self._heads(k), "cv": self._heads(v)})
-        return cache
-
-    def _heads(self, x: Tensor) -> Tensor:
-        b, t, d = x.shape
-        return x.view(b, t, self.n_heads, d // self.n_heads).transpose(
-            1, 2
-        )  # (B,H,t,Dh)
-
-    def _attend(
-        self,
-        q: Tensor,
-        k: Tensor,
-        v: Tensor,
-        out_proj: nn.Linear,
-        key_pad: Tensor | None = None,
-    ) -> Tensor:
-        """One query step: q (B, H, 1, Dh), k/v (B, H, S, Dh) -> (B, 1, D)."""
-        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (B, H, 1, S)
-        if key_pad is not None:
-            scores = scores.masked_fill(key_pad[:, None, None, :], float("-inf"))
-        out = scores.softmax(-1) @ v  # (B, H, 1, Dh)
-        b, h, _, dh = out.shape
-        return out_proj(out.transpose(1, 2).reshape(b, 1, h * dh))  # (B, 1, D)
-
-    def _self_block(self, layer: nn.Module, y: Tensor, c: dict[str, Tensor]) -> Tensor:
-        """Causal self-attention of the newest position; appends its keys/values."""
-        sa = layer.self_attn
-        qkv = F_.linear(y, sa.in_proj_weight, sa.in_proj_bias)  # (B, 1, 3D)
-        q, k, v = (self._heads(p) for p in qkv.split(y.shape[-1], -1))  # (B,H,1,Dh)
-        c["k"] = k if "k" not in c else torch.cat([c["k"], k], 2)  # (B, H, t, Dh)
-        c["v"] = v if "v" not in c else torch.cat([c["v"], v], 2)
-        return self._attend(q, c["k"], c["v"], sa.out_proj)
-
-    def _cross_block(
-        self, layer: nn.Module, y: Tensor, c: dict[str, Tensor], mem_pad: Tensor
-    ) -> Tensor:
-        """Cross-attention to the memory, whose keys/values are cached once."""
-        mha = layer.multihead_attn
-        d = y.shape[-1]
-        q = self._heads(F_.linear(y, mha.in_proj_weight[:d], mha.in_proj_bias[:d]))
-        return self._attend(q, c["ck"], c["cv"], mha.out_proj, mem_pad)
-
-    @staticmethod
-    def _ff_block(layer: nn.Module, y: Tensor) -> Tensor:
-        return layer.linear2(layer.activation(layer.linear1(y)))
-
     def _step_cached(
         self, x: Tensor, cache: list[dict[str, Tensor]], mem_pad: Tensor
     ) -> Tensor:
-        """One incremental step: x (B, 1, D) embedded input -> next frame (B, C).
-
-        Recomputes exactly what ``nn.TransformerDecoderLayer`` does for the last
-        position (eval mode: no dropout), reading earlier positions' keys/values
-        from ``cache``.
-        """
-        for layer, c in zip(self.decoder.layers, cache, strict=True):
-            if layer.norm_first:
-                x = x + self._self_block(layer, layer.norm1(x), c)
-                x = x + self._cross_block(layer, layer.norm2(x), c, mem_pad)
-                x = x + self._ff_block(layer, layer.norm3(x))
-            else:
-                x = layer.norm1(x + self._self_block(layer, x, c))
-                x = layer.norm2(x + self._cross_block(layer, x, c, mem_pad))
-                x = layer.norm3(x + self._ff_block(layer, x))
-        if self.decoder.norm is not None:
-            x = self.decoder.norm(x)
-        return self._head_first(x[:, 0])
+        """One incremental step: x (B, 1, D) embedded input -> next frame (B, C),
+        earlier positions' keys/values read from ``cache``
+        (:func:`~nar_slp.models.cached_decoding.decode_step`)."""
+        h = decode_step(self.decoder, x, cache, mem_pad, self.n_heads)  # (B, 1, D)
+        return self._head_first(h[:, 0])
 
     @torch.no_grad()
     def generate(
@@ -374,7 +305,9 @@ class ProgressiveTransformer(nn.Module):
             t_max = int(lengths.max())
         start = torch.cat([self.start_frame, self.start_frame.new_zeros(1)])
         frame = start.expand(b, -1)  # (B, C)
-        cache = self._init_cache(enc.hidden) if use_cache else None
+        cache = (
+            init_cache(self.decoder, enc.hidden, self.n_heads) if use_cache else None
+        )
         prefix: list[Tensor] = []
         outputs: list[Tensor] = []
         out_len = torch.full((b,), t_max, dtype=torch.int64, device=device)
@@ -410,3 +343,23 @@ class ProgressiveTransformer(nn.Module):
         ]
         cnts = [seq[i, : out_len[i], -1] for i in range(b)]
         return PTGeneration(poses, cnts, out_len, stopped)
+
+
+def build_pt(cfg: Config, variant: str, vocab: WordVocab) -> ProgressiveTransformer:
+    """PT model of ``variant`` ("base" | "fpgn") from ``cfg.baseline``."""
+    if variant not in PT_VARIANTS:
+        raise ValueError(f"PT variant must be one of {PT_VARIANTS}, got {variant!r}")
+    b = cfg.baseline
+    fpgn = variant == "fpgn"
+    return ProgressiveTransformer(
+        vocab,
+        d_model=b.pt_d_model,
+        n_layers=b.pt_layers,
+        n_heads=b.pt_heads,
+        d_ff=b.pt_d_ff,
+        dropout=b.pt_dropout,
+        future_frames=b.pt_future_frames if fpgn else 1,
+        noise_rate=b.pt_noise_rate if fpgn else 0.0,
+        max_frames=cfg.data.max_frames,
+        stop_counter=b.pt_stop_counter,
+    )

