@@ -16,7 +16,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nar_slp.evaluation.results_table import ResultsTable
+from nar_slp.results_table import ResultsTable
 from nar_slp.systems import MEAN
 
 SE_SUFFIX = "_se"

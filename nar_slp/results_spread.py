@@ -15,7 +15,6 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.results_compare import (
     SPREAD_SUFFIX,
     ResultsMismatchError,
@@ -23,6 +22,7 @@ from nar_slp.results_compare import (
     read_table,
     reference_tables,
 )
+from nar_slp.results_table import ResultsTable
 from nar_slp.utils import atomic_write_text
 
 SPREAD_RECORD = "spread.json"  # what the spread files rest on (write_spread)

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.results_check import check_results, leave_one_out, main
 from nar_slp.results_compare import ResultsMismatchError, bonferroni_z, compare_results
 from nar_slp.results_spread import run_spread, write_spread
+from nar_slp.results_table import ResultsTable
 
 ROWS = [("Bounds", "GT"), ("Ours", "Ours (w/ KD)"), ("AR", "PT (Base)")]
 

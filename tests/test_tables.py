@@ -7,9 +7,9 @@ import math
 import pytest
 
 from nar_slp.evaluation.claims import read_claims, write_claims
-from nar_slp.evaluation.results_table import ResultsTable
 from nar_slp.evaluation.tables import build_table1, build_table2, build_table3
 from nar_slp.evaluation.verdicts import Claim
+from nar_slp.results_table import ResultsTable
 
 
 def test_missing_row_is_shown_as_missing(tmp_path):

@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nar_slp.evaluation.results_table import md_cell
 from nar_slp.evaluation.verdicts import (
     Z95,
     Claim,
@@ -34,6 +33,7 @@ from nar_slp.evaluation.verdicts import (
     value_of,
     verdict_of,
 )
+from nar_slp.results_table import md_cell
 from nar_slp.systems import (
     BASELINE_ROWS,
     GT,

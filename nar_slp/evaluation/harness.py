@@ -45,8 +45,8 @@ from nar_slp.evaluation.fgd_bins import (
 )
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import TABLE2_PREFIXES
-from nar_slp.inference import generate
 from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
+from nar_slp.registry import LoadedSystem, generate, system
 from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
 from nar_slp.systems import (
     BASELINE_SYSTEMS,
@@ -167,7 +167,8 @@ def generate_systems(
             label = (
                 seed_label(row, int(seed_of)) if seed_of.lstrip("-").isdigit() else row
             )
-            students[label] = load_student(folder, device=device)
+            model = load_student(folder, device=device)
+            students[label] = LoadedSystem(system(key), model, vae, normaliser, folder)
             outputs[label] = {}
     other = {"dev": "test", "test": "dev"}
     for split in eval_splits:
@@ -183,9 +184,10 @@ def generate_systems(
         outputs[PGM_FLOOR][split] = _as_output(
             PGM_FLOOR, pgm_reconstruction(vae, normaliser, [s.poses for s in refs])
         )
-        for label, model in students.items():
-            inputs = [s.gloss if model.input_kind == "gloss" else s.text for s in refs]
-            gen = generate(model, vae, normaliser, inputs, batch_size, device=device)
+        for label, loaded in students.items():
+            gloss = loaded.model.input_kind == "gloss"
+            inputs = [s.gloss if gloss else s.text for s in refs]
+            gen = generate(loaded, inputs, batch_size=batch_size)  # the registry's
             outputs[label][split] = _as_output(label, gen.poses)
         for label, per_split in outputs.items():
             if split in per_split and label != REAL_FLOOR:

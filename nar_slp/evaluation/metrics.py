@@ -34,6 +34,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nar_slp.duracc import duracc_hits
+
 
 def slice_interval(seq: np.ndarray, start: int, stop: int) -> np.ndarray:
     """Frames ``start .. stop - 1`` of ``seq`` (those it has), as a view.
@@ -53,37 +55,6 @@ def slice_interval(seq: np.ndarray, start: int, stop: int) -> np.ndarray:
     seq = np.asarray(seq)
     t = seq.shape[0]
     return seq[min(start, t) : min(stop, t)]
-
-
-def duracc_hits(
-    pred_lengths: Sequence[int] | np.ndarray,
-    true_lengths: Sequence[int] | np.ndarray,
-    tolerance: int = 25,
-) -> np.ndarray:
-    """Per sequence: is the generated length within the DurACC margin (§5.4)?
-
-    The paper scores DurACC "(<1s)", "with less than a second margin of error" at 25
-    fps, so a hit is ``|pred - true| < tolerance`` frames, *strictly* less: an error of
-    exactly 25 frames (1 s) is a miss. Every DurACC in the package (``dur_acc``, the
-    student trainer's dev pass and dev report) is computed from this function.
-
-    Args:
-        pred_lengths: generated sequence lengths in frames, shape (N,).
-        true_lengths: ground-truth lengths in frames, shape (N,).
-        tolerance: margin in frames (> 0); 25 = 1 s at 25 fps.
-
-    Returns:
-        (N,) bool array, True = hit.
-    """
-    pred = np.asarray(pred_lengths, dtype=np.float64).reshape(-1)
-    true = np.asarray(true_lengths, dtype=np.float64).reshape(-1)
-    if pred.shape != true.shape:
-        raise ValueError(
-            f"DurACC: pred_lengths has {pred.size} entries, true_lengths {true.size}"
-        )
-    if tolerance <= 0:
-        raise ValueError(f"DurACC: tolerance must be > 0 frames, got {tolerance}")
-    return np.abs(pred - true) < tolerance
 
 
 def dur_acc(

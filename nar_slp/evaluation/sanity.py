@@ -33,7 +33,7 @@ import numpy as np
 from nar_slp.bootstrap import bootstrap_counts
 from nar_slp.config import Config
 from nar_slp.evaluation.fgd import WindowFeatures, fgd_from_features, window_features
-from nar_slp.evaluation.results_table import ResultsTable
+from nar_slp.results_table import ResultsTable
 
 COLUMNS = ("FGD", "FGD SE", "KID", "KID SE", "windows")
 

@@ -1,7 +1,7 @@
 """Result tables (Tables 1-3 of the paper): which systems and metrics each holds.
 
 Builders for the paper's tables take nested dicts of metrics as produced by the
-evaluation functions and fill a :class:`~nar_slp.evaluation.results_table.ResultsTable`:
+evaluation functions and fill a :class:`~nar_slp.results_table.ResultsTable`:
 
 - :func:`build_table1` — results[system][split] = {"FGD", "BLEU-1".."BLEU-4", "ROUGE"}
 - :func:`build_table2` — results[system] = {"0-50": {"fgd": ...} | float, "~20": ...}
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nar_slp.evaluation.results_table import ResultsTable
+from nar_slp.results_table import ResultsTable
 from nar_slp.systems import (
     GT,
     MEAN,

@@ -29,7 +29,7 @@ from torch import nn
 
 from nar_slp.config import Config
 from nar_slp.distributed import World, all_sum
-from nar_slp.evaluation.metrics import duracc_hits
+from nar_slp.duracc import duracc_hits
 from nar_slp.models.student import TextToLatentStudent, student_losses
 from nar_slp.training.student_data import student_inputs
 from nar_slp.utils import autocast_context

@@ -53,11 +53,11 @@ from nar_slp.bootstrap import bootstrap_se
 from nar_slp.checkpoints import checkpoint_exists, load_checkpoint
 from nar_slp.config import Config
 from nar_slp.distributed import barrier, init_world, rank_device, wrap_ddp
-from nar_slp.evaluation.metrics import duracc_hits
-from nar_slp.evaluation.results_table import ResultsTable
+from nar_slp.duracc import duracc_hits
 from nar_slp.loop import LoopResult, Selection, train_epochs
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student
+from nar_slp.results_table import ResultsTable
 from nar_slp.students import BEST
 from nar_slp.training.student_data import (
     cache_frozen_features,
