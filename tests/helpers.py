@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
+
 
 def random_walk(
     n_frames: int,
@@ -29,3 +31,12 @@ def random_walk(
     if start is not None:
         walk = start + walk
     return walk.astype(np.float32)
+
+
+def drifting_pose(t: int, seed: int = 0) -> np.ndarray:
+    """(T, J, K): random distinct joints drifting right by 0.01 per frame."""
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(-0.4, 0.5, (NUM_JOINTS, NUM_COORDS))
+    drift = np.zeros((t, 1, NUM_COORDS))
+    drift[:, 0, 0] = 0.01 * np.arange(t)
+    return (base[None] + drift).astype(np.float32)

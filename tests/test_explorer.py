@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from helpers import drifting_pose
 from PIL import Image  # noqa: E402
 
 from nar_slp.data.normaliser import Normaliser  # noqa: E402
@@ -34,15 +35,6 @@ from nar_slp.visualisation.explorer_frames import FrameRenderer  # noqa: E402
 
 TEXTS = ["the sun is warm today", "rain on monday"]
 LONG = " ".join(["rain"] * 300)  # beyond the encoder's token limit
-
-
-def _moving(t: int, seed: int = 0) -> np.ndarray:
-    """(T, J, K): random distinct joints drifting right by 0.01 per frame."""
-    rng = np.random.default_rng(seed)
-    base = rng.uniform(-0.4, 0.5, (NUM_JOINTS, NUM_COORDS))
-    drift = np.zeros((t, 1, NUM_COORDS))
-    drift[:, 0, 0] = 0.01 * np.arange(t)
-    return (base[None] + drift).astype(np.float32)
 
 
 def _size(png: bytes) -> tuple[int, int]:
@@ -79,8 +71,8 @@ def tiny_system(tiny_bert_dir):
 @pytest.fixture
 def tests():
     return [
-        SignSequence("s0", TEXTS[1], "", _moving(12)),
-        SignSequence("s1", TEXTS[0], "", _moving(9, seed=1)),
+        SignSequence("s0", TEXTS[1], "", drifting_pose(12)),
+        SignSequence("s1", TEXTS[0], "", drifting_pose(9, seed=1)),
     ]
 
 
@@ -137,7 +129,7 @@ def test_explore_records_the_truncation_warning(tiny_system):
 @pytest.mark.parametrize("panel_px", [PANEL_PX, (200, 240)])
 def test_frames_are_rendered_at_the_panel_size_with_titles_inside(panel_px):
     for n in (1, 2):
-        seqs = [_moving(5 + k, seed=k) for k in range(n)]
+        seqs = [drifting_pose(5 + k, seed=k) for k in range(n)]
         renderer = FrameRenderer(seqs, [f"s{k}" for k in range(n)], panel_px)
         assert renderer.size == (n * panel_px[0], panel_px[1])
         assert _size(renderer.png(0)) == renderer.size
@@ -148,7 +140,7 @@ def test_frames_are_rendered_at_the_panel_size_with_titles_inside(panel_px):
             box = ax.title.get_window_extent(draw)
             assert box.y1 <= renderer.size[1] and box.x0 >= 0  # not cut off
     with pytest.raises(ValueError, match="no room"):
-        FrameRenderer([_moving(3)], ["s"], (8, 20))
+        FrameRenderer([drifting_pose(3)], ["s"], (8, 20))
 
 
 def test_the_default_size_fits_a_laptop_window():

@@ -11,10 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from helpers import drifting_pose
 from matplotlib.collections import LineCollection  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from nar_slp.skeleton import BONES, NUM_COORDS, NUM_JOINTS  # noqa: E402
+from nar_slp.skeleton import BONES  # noqa: E402
 from nar_slp.visualisation.animate import (  # noqa: E402
     PyAVWriter,
     animate,
@@ -23,15 +24,6 @@ from nar_slp.visualisation.animate import (  # noqa: E402
     to_html,
 )
 from nar_slp.visualisation.draw import draw_frame, strip  # noqa: E402
-
-
-def _moving(t: int, seed: int = 0) -> np.ndarray:
-    """(T, J, K): random distinct joints drifting right by 0.01 per frame."""
-    rng = np.random.default_rng(seed)
-    base = rng.uniform(-0.4, 0.5, (NUM_JOINTS, NUM_COORDS))
-    drift = np.zeros((t, 1, NUM_COORDS))
-    drift[:, 0, 0] = 0.01 * np.arange(t)
-    return (base[None] + drift).astype(np.float32)
 
 
 def _segments(ax) -> list[np.ndarray]:
@@ -59,7 +51,7 @@ def _bones_drawn(ax, pose) -> list[int]:
 
 @pytest.mark.parametrize("hands", ["plain", "inset"])
 def test_frame_draws_every_bone_exactly_once(hands):
-    pose = _moving(1)[0]
+    pose = drifting_pose(1)[0]
     fig, ax = plt.subplots()
     view = draw_frame(ax, pose, hands=hands)
     assert len(_segments(ax)) == len(BONES)
@@ -72,7 +64,7 @@ def test_frame_draws_every_bone_exactly_once(hands):
 
 
 def test_zoom_enlarges_hands_about_their_roots():
-    pose = _moving(1)[0]
+    pose = drifting_pose(1)[0]
     fig, ax = plt.subplots()
     draw_frame(ax, pose, hands="zoom", hand_zoom=2.0)
     segs = _segments(ax)
@@ -85,12 +77,12 @@ def test_zoom_enlarges_hands_about_their_roots():
 def test_bad_hand_mode_lists_the_valid_ones():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="inset, zoom, plain"):
-        draw_frame(ax, _moving(1)[0], hands="big")
+        draw_frame(ax, drifting_pose(1)[0], hands="big")
     plt.close(fig)
 
 
 def test_animation_has_t_frames_and_gif_too(tmp_path):
-    poses = _moving(7)
+    poses = drifting_pose(7)
     anim = animate(poses, hands="plain", dpi=30)
     assert sum(1 for _ in anim.new_frame_seq()) == 7
     path = save_animation(anim, tmp_path / "a.gif", close=True)
@@ -102,7 +94,7 @@ def test_animation_has_t_frames_and_gif_too(tmp_path):
 def test_mp4_with_pyav_writer(tmp_path):
     import av
 
-    anim = animate(_moving(6), hands="plain", dpi=30)
+    anim = animate(drifting_pose(6), hands="plain", dpi=30)
     anim.save(tmp_path / "a.mp4", writer=PyAVWriter(fps=25))
     plt.close(anim._fig)
     with av.open(str(tmp_path / "a.mp4")) as container:
@@ -110,13 +102,13 @@ def test_mp4_with_pyav_writer(tmp_path):
 
 
 def test_html_player():
-    html = to_html(animate(_moving(3), hands="plain", dpi=30))
+    html = to_html(animate(drifting_pose(3), hands="plain", dpi=30))
     assert "<script" in html and "animation" in html.lower()
 
 
 @pytest.mark.filterwarnings("ignore:Animation was deleted")
 def test_side_by_side_holds_the_last_frame_of_shorter_sequences():
-    short, long_ = _moving(4, seed=1), _moving(9, seed=2)
+    short, long_ = drifting_pose(4, seed=1), drifting_pose(9, seed=2)
     anim = side_by_side([short, long_], ["A", "B"], text="a sentence", hands="plain")
     assert sum(1 for _ in anim.new_frame_seq()) == 9
     anim.show_frame(8)
@@ -133,7 +125,7 @@ def test_side_by_side_holds_the_last_frame_of_shorter_sequences():
 
 
 def test_strip_every_kth_frame_with_unequal_lengths():
-    fig = strip([_moving(5), _moving(11)], ["A", "B"], every=3, text="x")
+    fig = strip([drifting_pose(5), drifting_pose(11)], ["A", "B"], every=3, text="x")
     axes = np.array(fig.axes).reshape(2, -1)
     assert axes.shape == (2, 4)  # t = 0, 3, 6, 9
     assert [ax.get_title() for ax in axes[0]] == ["t=0", "t=3", "t=6", "t=9"]
