@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nar_slp.config import Config, get_config
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
 
 
@@ -40,3 +41,19 @@ def drifting_pose(t: int, seed: int = 0) -> np.ndarray:
     drift = np.zeros((t, 1, NUM_COORDS))
     drift[:, 0, 0] = 0.01 * np.arange(t)
     return (base[None] + drift).astype(np.float32)
+
+
+def tiny_student_config(encoder: str, **overrides) -> Config:
+    """The smoke preset with a tiny student over ``encoder`` (e.g. the session's tiny
+    BERT folder), 16-frame sequences and an 8-dimensional VAE latent; ``overrides``
+    are further ``"section.field"`` settings."""
+    return get_config(
+        "smoke",
+        **{
+            "student.text_encoder": encoder,
+            "data.max_frames": 16,
+            "vae.latent_dim": 8,
+            "vae.hidden": (16, 16),
+            **overrides,
+        },
+    )

@@ -15,11 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from helpers import drifting_pose
+from helpers import drifting_pose, tiny_student_config
 from PIL import Image  # noqa: E402
 
 from nar_slp.data.normaliser import Normaliser  # noqa: E402
 from nar_slp.data.pt_format import SignSequence  # noqa: E402
+from nar_slp.models.pose_vae import PoseVAE, freeze  # noqa: E402
+from nar_slp.models.student import build_student  # noqa: E402
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS  # noqa: E402
 from nar_slp.systems import OURS_KD  # noqa: E402
 from nar_slp.visualisation import explorer as explorer_module  # noqa: E402
@@ -45,19 +47,7 @@ def _size(png: bytes) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def tiny_system(tiny_bert_dir):
-    from nar_slp.config import get_config
-    from nar_slp.models.pose_vae import PoseVAE, freeze
-    from nar_slp.models.student import build_student
-
-    cfg = get_config(
-        "smoke",
-        **{
-            "student.text_encoder": str(tiny_bert_dir),
-            "data.max_frames": 16,
-            "vae.latent_dim": 8,
-            "vae.hidden": (16, 16),
-        },
-    )
+    cfg = tiny_student_config(str(tiny_bert_dir))
     torch.manual_seed(0)
     student = build_student(cfg).eval()
     vae = freeze(PoseVAE(cfg.vae))

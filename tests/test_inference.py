@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_student_config
 
-from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
 from nar_slp.models.pose_vae import PoseVAE, freeze
@@ -18,16 +18,8 @@ TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]
 
 @pytest.fixture
 def models(tiny_bert_dir):
-    cfg = get_config(
-        "smoke",
-        **{
-            "student.text_encoder": str(tiny_bert_dir),
-            "data.max_frames": 16,
-            "vae.latent_dim": 8,
-            "vae.hidden": (16, 16),
-            "student.dropout": 0.5,  # so a decoder left training would show
-        },
-    )
+    # dropout 0.5, so a decoder left training would show
+    cfg = tiny_student_config(str(tiny_bert_dir), **{"student.dropout": 0.5})
     torch.manual_seed(0)
     student = build_student(cfg)
     torch.manual_seed(1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_student_config
 
-from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseItem, collate
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
@@ -25,17 +25,7 @@ LATENT = 8
 TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]
 
 
-def _cfg(encoder: str, **overrides):
-    return get_config(
-        "smoke",
-        **{
-            "student.text_encoder": encoder,
-            "data.max_frames": T_MAX,
-            "vae.latent_dim": LATENT,
-            "vae.hidden": (16, 16),
-            **overrides,
-        },
-    )
+_cfg = tiny_student_config  # max_frames T_MAX, latent LATENT
 
 
 @pytest.fixture

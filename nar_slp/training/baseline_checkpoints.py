@@ -90,17 +90,23 @@ def save_nslpg(
     )
 
 
+def _saved_config(c: dict) -> Config:
+    """The configuration a baseline checkpoint's ``config.json`` describes: its
+    baseline section and sequence length over the ``default`` preset."""
+    return get_config(
+        "default",
+        **{f"baseline.{k}": v for k, v in c["baseline"].items()},
+        **{"data.max_frames": c["max_frames"]},
+    )
+
+
 def load_pt(directory: str | Path, device: str = "cpu") -> ProgressiveTransformer:
     """The PT saved in ``directory`` (by :func:`save_pt`), in eval mode."""
     ckpt = load_checkpoint(directory, with_optimizer=False)
     c = ckpt.config
     if c.get("kind") != "pt":
         raise ValueError(f"{directory} is not a Progressive Transformers checkpoint")
-    cfg = get_config(
-        "default",
-        **{f"baseline.{k}": v for k, v in c["baseline"].items()},
-        **{"data.max_frames": c["max_frames"]},
-    )
+    cfg = _saved_config(c)
     model = build_pt(cfg, c["variant"], WordVocab(c["vocab"]))
     model.load_state_dict(ckpt.state_dict)
     return model.to(device).eval()
@@ -113,11 +119,7 @@ def load_nslpg(directory: str | Path, device: str = "cpu") -> NSLPG:
     c = ckpt.config
     if c.get("kind") != "nslpg":
         raise ValueError(f"{directory} is not an NSLP-G checkpoint")
-    cfg = get_config(
-        "default",
-        **{f"baseline.{k}": v for k, v in c["baseline"].items()},
-        **{"data.max_frames": c["max_frames"]},
-    )
+    cfg = _saved_config(c)
     v = c["vae"]
     vae = PoseVAE(
         VAEConfig(hidden=tuple(v["hidden"]), latent_dim=v["latent_dim"]),
