@@ -26,7 +26,7 @@ import torch
 
 from nar_slp.config import PRESETS, get_config
 from nar_slp.data.normaliser import Normaliser
-from nar_slp.evaluation.back_translation import SLTModel, Vocabulary, translate
+from nar_slp.evaluation.back_translation import Vocabulary, build_slt, translate
 from nar_slp.evaluation.fgd import collect_segments, fgd
 from nar_slp.evaluation.fgd_bins import fgd_by_interval, fgd_by_prefix
 from nar_slp.evaluation.metrics import mean_dtw_mje
@@ -85,11 +85,9 @@ def main() -> None:
     frames = sum(len(g) for g in gen)
     tae = build_tae(cfg).to(device).eval()
     slt = (
-        SLTModel(
+        build_slt(
+            cfg.slt,
             Vocabulary.build(texts * 10 + [f"w{i}" for i in range(1000)]),
-            d_model=ec.slt_d_model,
-            n_layers=ec.slt_layers,
-            n_heads=ec.slt_heads,
             max_output_len=30,
         )
         .to(device)
@@ -123,7 +121,7 @@ def main() -> None:
         f"preset {args.preset}, device {device}, "
         f"torch threads {torch.get_num_threads()}, "
         f"{n} sequences ({frames:,} frames, {len(segs)} TAE segments), untrained "
-        f"evaluators (TAE d={ec.tae_d_model}, SLT d={ec.slt_d_model}, max 30 tokens)"
+        f"evaluators (TAE d={cfg.tae.d_model}, SLT d={cfg.slt.d_model}, max 30 tokens)"
     )
     print(f"| {'step':<24} | {'seconds':>8} | {'s / 100 seq':>11} |")
     print(f"|{'-' * 26}|{'-' * 9}:|{'-' * 12}:|")

@@ -398,10 +398,10 @@ def bench_vae_training(
     frames = [dataset[i].poses.flatten(1) for i in range(len(dataset))]  # (T_i, F)
     frames = torch.cat(frames).to(device)  # (N, F)
     n_frames = frames.shape[0]
-    batch = max(1, min(vcfg.batch_size, n_frames))
+    batch = max(1, min(vcfg.train.batch_size, n_frames))
     seed_everything(cfg.seed)
     model = PoseVAE(vcfg, n_values=frames.shape[1]).to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=vcfg.lr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=vcfg.train.lr)
     forward = torch.compile(model, dynamic=True) if compile_model else model
     order = torch.Generator().manual_seed(cfg.seed)
     noise = torch.Generator(device=device).manual_seed(cfg.seed + 1)
@@ -470,7 +470,9 @@ def bench_student_training(
     if compile_model:
         _compile_student(student)
     params = [p for p in student.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
+    optimizer = torch.optim.AdamW(
+        params, lr=scfg.train.lr, weight_decay=scfg.train.weight_decay
+    )
     use_fp16 = device.type == "cuda" and amp == "fp16"
     scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
     loader = make_loader(dataset, batch_size=batch_size, shuffle=True, seed=cfg.seed)
@@ -487,7 +489,7 @@ def bench_student_training(
             )
         if not torch.isfinite(losses.total):
             raise FloatingPointError(f"student loss is {float(losses.total)}")
-        clip = scfg.grad_clip if scfg.grad_clip > 0 else None
+        clip = scfg.train.grad_clip if scfg.train.grad_clip > 0 else None
         # the training loop's step (nar_slp.loop), as train_student takes it
         optimizer_step(student, optimizer, losses.total, clip, scaler=scaler)
         float(losses.total.detach())
@@ -546,8 +548,8 @@ def bench_paper(
     notes.append(f"[{args.paper_preset}] data: {source}")
     dataset = make_dataset(cfg, seqs)
     del seqs
-    batch = args.paper_batch_size or cfg.student.batch_size
-    epochs, n_train = cfg.student.epochs, cfg.corpus.n_train
+    batch = args.paper_batch_size or cfg.student.train.batch_size
+    epochs, n_train = cfg.student.train.epochs, cfg.corpus.n_train
     if args.sweep:
         settings = list(SWEEP) if device.type == "cuda" else [("no", False)]
         if device.type != "cuda":
@@ -600,13 +602,14 @@ def bench_paper(
     vae_row["run"] = f"VAE, {args.paper_preset}"
     total_frames = vae_row["mean_frames"] * n_train
     vae_row["projected_hours"] = (
-        cfg.vae.epochs * total_frames / vae_row["frames_per_s"] / 3600
+        cfg.vae.train.epochs * total_frames / vae_row["frames_per_s"] / 3600
     )
     rows.append(vae_row)
     notes.append(
         f"[{args.paper_preset}] projection: student {epochs} epochs x {n_train:,} "
         "sequences (+ one encoder cache fill when frozen), VAE "
-        f"{cfg.vae.epochs} epochs of {n_train:,} x mean T frames; the paper reports "
+        f"{cfg.vae.train.epochs} epochs of {n_train:,} x mean T frames; "
+        "the paper reports "
         f"~{PAPER_HOURS_V100:.0f} h on a V100"
     )
     return rows
@@ -748,7 +751,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     cfg = get_config(args.preset)
     cfg, enc_notes = resolve_text_encoder(cfg, args.text_encoder)
     notes += enc_notes
-    batch_size = args.batch_size or cfg.student.batch_size
+    batch_size = args.batch_size or cfg.student.train.batch_size
     needed = max(batch_size * (args.steps + args.warmup), batch_size * args.gen_batches)
     seqs, source = load_sequences(cfg, min(cfg.corpus.n_train, needed), args.data)
     dataset = make_dataset(cfg, seqs)

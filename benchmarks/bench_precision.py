@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             "bf16 vs fp32 on one batch, relative loss difference:",
             report["bf16_vs_fp32_fixed_batch"],
         )
-    batch = base.student.batch_size
+    batch = base.student.train.batch_size
     steps = math.ceil(len(dataset) / batch)
     print(
         f"\n{args.preset} student, {len(dataset)} sequences, batch {batch}, "
@@ -147,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|---:|")
     for name in names:
         cfg = get_config(
-            args.preset, **extra, **SETTINGS[name], **{"student.epochs": args.epochs}
+            args.preset,
+            **extra,
+            **SETTINGS[name],
+            **{"student.train.epochs": args.epochs},
         )
         pad = cfg.student.pad_to_multiple
         loader = make_loader(dataset, batch, shuffle=True, seed=0, pad_to_multiple=pad)

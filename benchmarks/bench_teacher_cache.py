@@ -41,8 +41,8 @@ def main() -> None:
     model.encoder.precompute(ds.texts)
     cache = teacher_latents(vae, ds, torch.device("cpu"))
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.student.lr)
-    batches = list(make_loader(ds, cfg.student.batch_size, shuffle=True, seed=0))
+    opt = torch.optim.AdamW(params, lr=cfg.student.train.lr)
+    batches = list(make_loader(ds, cfg.student.train.batch_size, shuffle=True, seed=0))
 
     def step(batch, cached: bool) -> None:
         out = model(list(batch.texts), lengths=batch.lengths)

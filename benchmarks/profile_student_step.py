@@ -50,8 +50,8 @@ def main() -> None:
     if not model.encoder.trainable:
         model.encoder.precompute(ds.texts)  # as training does: features cached
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.student.lr)
-    batches = list(make_loader(ds, cfg.student.batch_size, shuffle=True, seed=0))
+    opt = torch.optim.AdamW(params, lr=cfg.student.train.lr)
+    batches = list(make_loader(ds, cfg.student.train.batch_size, shuffle=True, seed=0))
     needed = args.warmup + args.steps + args.profile
     if len(batches) < needed:
         raise SystemExit(

@@ -177,19 +177,19 @@ def main() -> None:
         truncate=True,
     )
     batch = collate([ds[i] for i in range(len(ds))])
-    b = cfg.baseline
+    b = cfg.pt
     rows = []
     for variant, fut, rate in (
         ("PT (Base)", 1, 0.0),
-        ("PT (FP&GN)", b.pt_future_frames, b.pt_noise_rate),
+        ("PT (FP&GN)", b.future_frames, b.noise_rate),
     ):
         m = ProgressiveTransformer(
             vocab,
-            b.pt_d_model,
-            b.pt_layers,
-            b.pt_heads,
-            b.pt_d_ff,
-            b.pt_dropout,
+            b.d_model,
+            b.n_layers,
+            b.n_heads,
+            b.d_ff,
+            b.dropout,
             fut,
             rate,
             cfg.data.max_frames,
@@ -204,7 +204,7 @@ def main() -> None:
     for variant, gs in (("NSLP-G (Base)", False), ("NSLP-G (GS)", True)):
         vae_m = PoseVAE(replace(cfg.vae, recon_loss="mse"))
         gv = WordVocab.build([x.gloss for x in data.splits["train"]]) if gs else None
-        m = build_nslpg(cfg, vocab, vae_m, gv)
+        m = build_nslpg(cfg.nslpg, vocab, vae_m, gv, max_frames=cfg.data.max_frames)
         opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-3)
         nslpg_train_step(m, opt, batch, 0.1 if gs else 0.0)
         ts = [

@@ -11,8 +11,9 @@ of the trainers' ``BaselineRecipe``) and prints (and appends to ``--out``) one r
 
     the selected epoch and its dev L_pose, the last epoch's dev L_pose; then of the
     kept model (the selected epoch's, or the last with ``--set
-    baseline.select_on_dev=False``; ``baseline.schedule``, ``baseline.warmup`` and
-    ``baseline.select_on_dev`` set the ``BaselineRecipe``, the rest the config): the
+    recipe.select_on_dev=False``, which sets the ``BaselineRecipe``; every other
+    ``--set`` is a config key, e.g. ``pt.train.epochs=24``, ``pt.dropout=0.1``,
+    ``nslpg.train.schedule=warmup_cosine``, ``nslpg.train.warmup=0.1``): the
     same score on as many training sentences as dev has and the gap, and of its dev
     poses at the true lengths DTW-MJE (PT units, the paper's metric) and speed and
     spread relative to the ground truth; with a trained TAE, the dev FGD (x10, Table
@@ -65,6 +66,12 @@ from nar_slp.training.baseline_trainer import (
     train_pt,
 )
 
+# the recipe keys of this script before each model had its own config section
+RENAMED_RECIPE_KEYS = {
+    "baseline.schedule": "pt.train.schedule / nslpg.train.schedule",
+    "baseline.warmup": "pt.train.warmup / nslpg.train.warmup",
+    "baseline.select_on_dev": "recipe.select_on_dev",
+}
 SYSTEMS = ("pt-base", "pt-fpgn", "nslpg-base", "nslpg-gs", "kd-shipped")
 COLUMNS = (
     "label",
@@ -113,13 +120,17 @@ def main(argv: list[str] | None = None) -> int:
         overrides = parse_sets(args.set)
     except UsageError as err:
         ap.error(str(err))
-    # the recipe keys are the trainers' BaselineRecipe, not config fields
+    for key, new in RENAMED_RECIPE_KEYS.items():
+        if key in overrides:
+            ap.error(f"--set {key} is now {new}")
+    # the recipe key is the trainers' BaselineRecipe, not a config field
     recipe = BaselineRecipe(
-        schedule=overrides.pop("baseline.schedule", "constant"),
-        warmup=overrides.pop("baseline.warmup", 0.05),
-        select_on_dev=overrides.pop("baseline.select_on_dev", True),
+        select_on_dev=overrides.pop("recipe.select_on_dev", True),
     )
-    cfg = get_config("default", seed=args.seed, **overrides)
+    try:
+        cfg = get_config("default", seed=args.seed, **overrides)
+    except (KeyError, TypeError, ValueError) as err:
+        ap.error(str(err).strip("'\""))
     t_max = cfg.data.max_frames
     probe_set = PoseTextDataset(
         train_seqs[: len(dev_seqs)], data.normaliser, t_max, truncate=True
@@ -148,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                     recipe=recipe,
                 )
             }
-            epochs = cfg.baseline.pt_epochs
+            epochs = cfg.pt.train.epochs
         else:
             base, ft = train_nslpg(
                 cfg,
@@ -162,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
                 recipe=recipe,
             )
             results = {args.system: base, f"{args.system}-ft": ft}
-            epochs = cfg.baseline.nslpg_epochs
+            epochs = cfg.nslpg.train.epochs
         seconds = time.perf_counter() - t0
+        # epochs trained: fewer than configured when train.patience stopped early
+        trained = max(len(res.history) for res in results.values())
 
     ref_amp = motion_amplitude(refs)
     rows = []
@@ -202,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                 "dev spread": f"{amp[:, 1].mean() / ref_amp[:, 1].mean():.3f}",
                 "dev FGD": fgd_cols[0],
                 "dev FGD se": fgd_cols[1],
-                "s/epoch": f"{seconds / epochs:.1f}",
+                "s/epoch": f"{seconds / trained:.1f}",
                 "overrides": " ".join(args.set),
             }
         )
@@ -254,7 +267,7 @@ def shipped_student_row(normaliser, dev_seqs, tae) -> dict:
     return {
         "label": "shipped",
         "system": "kd-shipped",
-        "epochs": bundle.config.student.epochs,
+        "epochs": bundle.config.student.train.epochs,
         "selected": epoch,
         "dev L_pose": f"{sse / n:.5f}",
         "dev L_pose (last)": "",

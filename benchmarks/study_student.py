@@ -12,7 +12,7 @@ config overrides, and prints (and appends to ``--out``) one row:
 
     OMP_NUM_THREADS=1 python benchmarks/study_student.py --run runs/default \\
         --data runs/study/phoenix --n-train 1200 --label base \\
-        --set student.epochs=8 --out benchmarks/results/student_study.csv
+        --set student.train.epochs=8 --out benchmarks/results/student_study.csv
 
 The VAE and normaliser come from ``--run`` (chapters 01-02); ``--data`` defaults to
 the run's corpus. Dev is the first ``--n-dev`` sentences of the data's dev split.
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             for p in (own, refs)
         ]
         bleu = tuple(f"{float(x['BLEU-4']):.1f}" for x in scores)  # x100
-    batches = -(-len(train_set) // cfg.student.batch_size)  # per epoch
+    batches = -(-len(train_set) // cfg.student.train.batch_size)  # per epoch
     steps = len(res.history) * batches
     row = {
         "label": args.label,

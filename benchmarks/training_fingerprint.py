@@ -77,10 +77,25 @@ def main() -> None:
     train = read_split(work / "corpus", "train")[:32]
     dev = read_split(work / "corpus", "dev")[:8]
     norm = Normaliser.fit(train)
-    base = {"vae.epochs": 2, "baseline.pt_epochs": 4, "baseline.nslpg_epochs": 4}
-    base |= {"baseline.nslpg_ft_epochs": 2, "baseline.pt_lr": 3e-3}
-    base |= {"baseline.nslpg_lr": 3e-3}
+    base = {"vae.train.epochs": 2, "pt.train.epochs": 4, "nslpg.train.epochs": 4}
+    base |= {"nslpg.ft_epochs": 2, "pt.train.lr": 3e-3}
+    base |= {"nslpg.train.lr": 3e-3}
     cfg = get_config("smoke", **base)
+    # the baselines' two recipes: constant rate, last epoch; warm-up + cosine, the
+    # dev-selected epoch
+    warm = {
+        f"{m}.train.{k}": v
+        for m in ("pt", "nslpg")
+        for k, v in (("schedule", "warmup_cosine"), ("warmup", 0.2))
+    }
+    recipes = (
+        ("constant-last", cfg, BaselineRecipe()),
+        (
+            "cosine-dev",
+            get_config("smoke", **base, **warm),
+            BaselineRecipe(select_on_dev=True),
+        ),
+    )
     frames = [norm.transform(s.poses, warn=False) for s in train]
     dev_frames = [norm.transform(s.poses, warn=False) for s in dev]
 
@@ -88,8 +103,8 @@ def main() -> None:
     print("vae", weights(vae.model), digest(vae.history))
 
     tae_settings = (
-        {"eval.tae_epochs": 3},
-        {"eval.tae_epochs": 6, "eval.tae_patience": 2, "eval.tae_min_delta": 0.01},
+        {"tae.train.epochs": 3},
+        {"tae.train.epochs": 6, "tae.train.patience": 2, "tae.min_delta": 0.01},
     )
     for extra in tae_settings:
         tae = train_tae(
@@ -106,8 +121,8 @@ def main() -> None:
         )
 
     slt_settings = (
-        {"eval.slt_epochs": 2},
-        {"eval.slt_epochs": 5, "eval.slt_eval_every": 1, "eval.slt_lr": 3e-2},
+        {"slt.train.epochs": 2},
+        {"slt.train.epochs": 5, "slt.eval_every": 1, "slt.train.lr": 3e-2},
     )
     for i, extra in enumerate(slt_settings):
         slt = train_slt(
@@ -116,18 +131,17 @@ def main() -> None:
         ex = load_checkpoint(work / f"slt{i}", with_optimizer=False).extra
         print("slt", extra, weights(slt), digest(ex["history"]), ex["best_epoch"])
 
-    recipes = (BaselineRecipe(), BaselineRecipe("warmup_cosine", 0.2, True))
     for variant in ("base", "fpgn"):
-        for recipe in recipes:
+        for label, rcfg, recipe in recipes:
             out = work / f"pt_{variant}_{recipe.select_on_dev}"
-            r = train_pt(cfg, variant, train, norm, out, dev=dev, recipe=recipe)
+            r = train_pt(rcfg, variant, train, norm, out, dev=dev, recipe=recipe)
             ex = load_checkpoint(out, with_optimizer=False).extra
-            print("pt", variant, recipe, weights(r.model), digest(ex))
+            print("pt", variant, label, weights(r.model), digest(ex))
     for gs in (False, True):
-        for recipe in recipes:
+        for label, rcfg, recipe in recipes:
             tag = f"{gs}_{recipe.select_on_dev}"
             a, b = train_nslpg(
-                cfg,
+                rcfg,
                 gs,
                 train,
                 norm,
@@ -141,7 +155,7 @@ def main() -> None:
             print(
                 "nslpg",
                 gs,
-                recipe,
+                label,
                 weights(a.model),
                 weights(b.model),
                 digest(histories),
@@ -149,13 +163,13 @@ def main() -> None:
 
     student_settings = (
         {},
-        {"student.schedule": "warmup_cosine", "student.patience": 1}
+        {"student.train.schedule": "warmup_cosine", "student.train.patience": 1}
         | {"student.cache_teacher": True},
     )
     for i, extra in enumerate(student_settings):
         out = work / f"student{i}"
         for epochs in (2, 5):  # train 2 epochs, then resume to 5
-            scfg = get_config("smoke", **{"student.epochs": epochs, **extra})
+            scfg = get_config("smoke", **{"student.train.epochs": epochs, **extra})
             ts = PoseTextDataset(train, norm, max_frames=scfg.data.max_frames)
             ds = PoseTextDataset(dev, norm, max_frames=scfg.data.max_frames)
             r = train_student(scfg, ts, ds, vae.model, out, "cpu", log=None)

@@ -7,7 +7,7 @@ and the other way round::
 
     nar-slp data     --preset default --run-dir runs/x [--data-dir PHOENIX/]
     nar-slp train    vae|student|pt|nslpg|tae|slt --preset default --run-dir runs/x \\
-                     [--set student.epochs=20 ...] [--system kd] [--seed 0]
+                     [--set student.train.epochs=20 ...] [--system kd] [--seed 0]
     nar-slp generate "a sentence" ... [--input FILE | --input -] --run-dir runs/x \\
                      [--system kd] [--seed 0] --out x.pose|x.gif|x.mp4|x.skels
     nar-slp evaluate --run-dir runs/x        (prints that run's Table 1)
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="config override, e.g. student.epochs=20 (repeatable)",
+        help="config override, e.g. student.train.epochs=20 (repeatable)",
     )
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--system", default="kd", help="student system (kd, no_kd, no_bert)")

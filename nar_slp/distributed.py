@@ -5,7 +5,7 @@ The student trainer reads the launch from the environment that ``torchrun`` sets
 (a notebook, ``nar-slp train`` on its own) everything here is a no-op and training is
 the single-process code path, bit for bit.
 
-Global-batch semantics: ``student.batch_size`` is the **global** batch. Every rank
+Global-batch semantics: ``student.train.batch_size`` is the **global** batch. Every rank
 builds the same length-grouped batches from the same seed and epoch
 (:class:`~nar_slp.data.dataset.LengthGroupedBatchSampler`) and takes the share
 ``batch[rank::world]`` of each (:class:`ShardedBatchSampler`). Each rank's loss terms

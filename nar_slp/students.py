@@ -109,8 +109,8 @@ def variant_config(
 ) -> Config:
     """The config of student system ``key`` at ``preset``.
 
-    ``overrides`` (``get_config`` keys: ``seed``, ``student__epochs``...) apply first,
-    then the variant's own overrides, which win. When ``overrides`` name a
+    ``overrides`` (``get_config`` keys: ``seed``, ``student__train__epochs``...) apply
+    first, then the variant's own overrides, which win. When ``overrides`` name a
     ``student.text_encoder`` and no ``student.scratch_like``, the ``no_bert``
     encoder copies that encoder's architecture, so the ablation keeps matching.
     ``kd_weight`` (None: the preset's) sets the weight of L_distil in Eq. 11 for the

@@ -50,11 +50,11 @@ def main(out_dir: str, epochs: int) -> None:
             "data.max_frames": T_MAX,
             "vae.latent_dim": 8,
             "vae.hidden": (16, 16),
-            "student.batch_size": 4,  # the global batch
-            "student.epochs": epochs,
-            "student.lr": 2e-3,
+            "student.train.batch_size": 4,  # the global batch
+            "student.train.epochs": epochs,
+            "student.train.lr": 2e-3,
             "student.dropout": 0.0,  # per-rank dropout masks would differ
-            "student.grad_clip": 1.0,
+            "student.train.grad_clip": 1.0,
         },
     )
     # 9 training sequences: the last global batch of every epoch holds one, so

@@ -3,13 +3,15 @@ CTC gloss head, training with dev-BLEU selection, decoding, checkpoints."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 from helpers import random_walk
 
 from nar_slp.checkpoints import load_checkpoint, save_checkpoint
-from nar_slp.config import get_config
+from nar_slp.config import LEGACY_KEYS, config_from_dict, get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.evaluation.back_translation import (
@@ -163,7 +165,10 @@ def test_dev_bleu_selection_keeps_the_best_epoch_and_round_trips(
     tmp_path, corpus, normaliser
 ):
     cfg = get_config(
-        "smoke", eval__slt_epochs=6, eval__slt_batch_size=4, eval__slt_lr=3e-3
+        "smoke",
+        slt__train__epochs=6,
+        slt__train__batch_size=4,
+        slt__train__lr=3e-3,
     )
     log: list[str] = []
     model = train_slt(
@@ -216,7 +221,7 @@ def test_an_slt_checkpoint_that_names_the_frame_width_frame_size_still_loads(
 
 
 def test_pairs_train_without_glosses_and_bad_inputs_are_rejected(corpus, normaliser):
-    cfg = get_config("smoke", eval__slt_epochs=1, eval__slt_batch_size=4)
+    cfg = get_config("smoke", slt__train__epochs=1, slt__train__batch_size=4)
     model = train_slt(
         cfg, [(s.poses, s.text) for s in corpus], None, normaliser, None, log=None
     )
@@ -225,3 +230,60 @@ def test_pairs_train_without_glosses_and_bad_inputs_are_rejected(corpus, normali
         train_slt(cfg, [s.poses for s in corpus], None, normaliser, None, log=None)
     with pytest.raises(ValueError, match="beam_size"):
         translate(model, [corpus[0].poses], normaliser, beam_size=0)
+    with pytest.raises(ValueError, match=r"slt\.train\.schedule 'cosine'"):
+        bad = get_config("smoke", slt__train__schedule="cosine")
+        train_slt(bad, corpus, None, normaliser, None, log=None)
+
+
+def test_slt_patience_stops_after_dev_checks_without_a_better_bleu(
+    tmp_path, corpus, normaliser
+):
+    # a learning rate too small to change the greedy translations: dev BLEU-4 is
+    # flat, so only the first check improves
+    cfg = get_config(
+        "smoke",
+        slt__train__epochs=6,
+        slt__train__batch_size=4,
+        slt__train__lr=1e-9,
+        slt__train__patience=2,
+    )
+    log: list[str] = []
+    train_slt(cfg, corpus, corpus[:4], normaliser, tmp_path / "slt", log=log.append)
+    extra = load_checkpoint(tmp_path / "slt", with_optimizer=False).extra
+    bleus = [row["dev_bleu4"] for row in extra["history"]]
+    assert len(bleus) == 3 and len(set(bleus)) == 1 and extra["best_epoch"] == 1
+    assert log[-1] == "SLT: early stop, best dev epoch 1"
+    # patience 0 (the default): every epoch is trained
+    cfg = replace(cfg, slt=replace(cfg.slt, train=replace(cfg.slt.train, patience=0)))
+    train_slt(cfg, corpus, corpus[:4], normaliser, tmp_path / "all", log=None)
+    extra = load_checkpoint(tmp_path / "all", with_optimizer=False).extra
+    assert len(extra["history"]) == 6 and extra["best_epoch"] == 1
+
+
+def test_an_slt_checkpoint_with_an_old_layout_run_config_still_loads(
+    tmp_path, corpus, normaliser
+):
+    # Checkpoints written before the config had `tae` / `slt` sections store the run
+    # config with eval.slt_* keys; the model is rebuilt from its own "model"
+    # hyper-parameters and vocabularies, and the run config still translates.
+    cfg = get_config("smoke", slt__train__epochs=1, slt__train__batch_size=4)
+    model = train_slt(cfg, corpus, None, normaliser, tmp_path / "new", log=None)
+    config = dict(load_checkpoint(tmp_path / "new", with_optimizer=False).config)
+    run = cfg.to_dict()
+    for old, new in LEGACY_KEYS.items():
+        section, *path = new.split(".")
+        if old.startswith("eval.") and section in ("tae", "slt"):
+            value = run[section]
+            for name in path:
+                value = value[name]
+            run["eval"][old.split(".", 1)[1]] = value
+    del run["tae"], run["slt"]
+    config["run"] = run
+    save_checkpoint(tmp_path / "slt", model, config)
+    again = load_slt(tmp_path / "slt")
+    assert again.hparams == model.hparams and again.vocab.itos == model.vocab.itos
+    for key, value in model.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value), key
+    saved = load_checkpoint(tmp_path / "slt", with_optimizer=False).config["run"]
+    assert saved["eval"]["slt_epochs"] == 1 and "slt" not in saved
+    assert config_from_dict(saved) == cfg

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from nar_slp.checkpoints import load_checkpoint
-from nar_slp.config import VAEConfig, get_config
+from nar_slp.config import LEGACY_KEYS, VAEConfig, get_config
 from nar_slp.data.dataset import PoseTextDataset, collate
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
@@ -21,7 +24,9 @@ from nar_slp.models.progressive_transformer import (
     future_targets,
 )
 from nar_slp.models.word_encoder import WordVocab
+from nar_slp.schedules import lr_factor
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
+from nar_slp.training import baseline_trainer
 from nar_slp.training.baseline_checkpoints import load_nslpg, load_pt
 from nar_slp.training.baseline_recipe import (
     BaselineRecipe,
@@ -243,21 +248,21 @@ def test_oracle_uses_ground_truth_only_when_asked():
 
 
 def test_train_pt_save_load_generate(tmp_path):
-    cfg = _cfg(**{"baseline.pt_epochs": 3})
+    cfg = _cfg(**{"pt.train.epochs": 3})
     seqs = _seqs()
     norm = Normaliser.fit(seqs)
     res = train_pt(cfg, "fpgn", seqs, norm, tmp_path / "pt")
     assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
     assert res.history[0]["noise_std_mean"] > 0  # set after epoch 1
     loaded = load_pt(tmp_path / "pt")
-    assert loaded.future_frames == cfg.baseline.pt_future_frames
+    assert loaded.future_frames == cfg.pt.future_frames
     a, _ = generate_pt(res.model, TEXTS, norm)
     b, stopped = generate_pt(loaded, TEXTS, norm)
     assert all(np.allclose(x, y, atol=1e-5) for x, y in zip(a, b, strict=True))
     assert stopped.shape == (3,) and a[0].shape[1:] == (NUM_JOINTS, NUM_COORDS)
-    assert build_pt(cfg, "base", _vocab()).future_frames == 1
+    assert build_pt(cfg.pt, "base", _vocab(), max_frames=T_MAX).future_frames == 1
     with pytest.raises(ValueError, match="variant"):
-        build_pt(cfg, "fp", _vocab())
+        build_pt(cfg.pt, "fp", _vocab(), max_frames=T_MAX)
 
 
 # ------------------------------------------------------------------ NSLP-G
@@ -343,9 +348,9 @@ def test_train_nslpg_ft_changes_only_decoder_weights(tmp_path):
     )
     cfg = _cfg(
         **{
-            "baseline.nslpg_epochs": 4,
-            "baseline.nslpg_ft_epochs": 2,
-            "baseline.nslpg_lr": 3e-3,
+            "nslpg.train.epochs": 4,
+            "nslpg.ft_epochs": 2,
+            "nslpg.train.lr": 3e-3,
         }
     )
     seqs = _seqs()
@@ -397,7 +402,7 @@ def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
     seqs = _seqs(8)
     train, dev = seqs[:6], seqs[6:]
     norm = Normaliser.fit(train)
-    cfg = _cfg(**{"baseline.pt_epochs": 3})
+    cfg = _cfg(**{"pt.train.epochs": 3})
     plain = train_pt(cfg, "base", train, norm, tmp_path / "plain", dev=dev)
     assert all("dev_pose" in h for h in plain.history)
     # scoring dev draws no random numbers: the weights are those without dev
@@ -406,8 +411,8 @@ def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
         assert torch.equal(a, b)
     sel_cfg = _cfg(
         **{
-            "baseline.pt_epochs": 3,
-            "baseline.pt_lr": 3e-2,  # a rate at which dev peaks before the last epoch
+            "pt.train.epochs": 3,
+            "pt.train.lr": 3e-2,  # a rate at which dev peaks before the last epoch
         }
     )
     select = BaselineRecipe(select_on_dev=True)
@@ -428,7 +433,7 @@ def test_train_pt_scores_dev_each_epoch_and_keeps_the_selected_epoch(tmp_path):
 
 
 def test_baseline_schedule_sets_the_rate_of_every_step(tmp_path):
-    sched = StepSchedule(BaselineRecipe("warmup_cosine", warmup=0.5), total=4)
+    sched = StepSchedule("warmup_cosine", warmup=0.5, total=4)
     opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1.0)
     rates = []
     for _ in range(4):
@@ -436,14 +441,21 @@ def test_baseline_schedule_sets_the_rate_of_every_step(tmp_path):
         rates.append(opt.param_groups[0]["lr"])
     assert rates[0] == pytest.approx(1.0) and rates[1] == pytest.approx(2.0)
     assert rates[-1] < rates[1]
-    with pytest.raises(ValueError, match="recipe.schedule"):
-        train_pt(
-            _cfg(),
-            "base",
-            _seqs(),
-            Normaliser.fit(_seqs()),
-            tmp_path / "b",
-            recipe=BaselineRecipe("cosine"),
+    with pytest.raises(ValueError, match="unknown schedule 'cosine'"):
+        StepSchedule("cosine", warmup=0.5, total=4)
+    seqs = _seqs()
+    norm = Normaliser.fit(seqs)
+    with pytest.raises(ValueError, match=r"pt\.train\.schedule 'cosine'"):
+        train_pt(_cfg(pt__train__schedule="cosine"), "base", seqs, norm, tmp_path / "b")
+    with pytest.raises(ValueError, match=r"nslpg\.train\.schedule 'cosine'"):
+        train_nslpg(
+            _cfg(nslpg__train__schedule="cosine"),
+            False,
+            seqs,
+            norm,
+            tmp_path / "vae",
+            tmp_path / "n",
+            tmp_path / "f",
         )
 
 
@@ -460,10 +472,10 @@ def test_train_nslpg_selects_each_model_on_its_own_history(tmp_path):
     norm = Normaliser.fit(train)
     cfg = _cfg(
         **{
-            "baseline.nslpg_epochs": 4,
-            "baseline.nslpg_ft_epochs": 2,
-            "baseline.nslpg_lr": 0.1,  # dev peaks at a shared epoch for Base
-            "baseline.nslpg_ft_lr": 0.1,
+            "nslpg.train.epochs": 4,
+            "nslpg.ft_epochs": 2,
+            "nslpg.train.lr": 0.1,  # dev peaks at a shared epoch for Base
+            "nslpg.ft_lr": 0.1,
         }
     )
     base, ft = train_nslpg(
@@ -489,3 +501,161 @@ def test_train_nslpg_selects_each_model_on_its_own_history(tmp_path):
         )
         selected.append(best)
     assert selected[0] <= 2 < selected[1], selected  # a shared epoch; an ft epoch
+
+
+# ------------------------------------------------------------------ config wiring
+
+
+def _save_vae(directory):
+    from nar_slp.checkpoints import save_checkpoint
+
+    save_checkpoint(
+        directory,
+        _vae(),
+        {"vae": {"hidden": [16, 16], "latent_dim": 4}, "n_values": FRAME_SIZE},
+    )
+
+
+def _spy_loop(monkeypatch):
+    """Record what the trainers hand the training loop: its clip and selection, the
+    optimizer's weight decay and, after each call, its learning rate."""
+    calls = []
+    real = baseline_trainer.train_epochs
+
+    def spy(model, optimizer, *args, **kwargs):
+        result = real(model, optimizer, *args, **kwargs)
+        group = optimizer.param_groups[0]
+        calls.append({**kwargs, "weight_decay": group["weight_decay"]})
+        calls[-1]["lr"] = group["lr"]
+        return result
+
+    monkeypatch.setattr(baseline_trainer, "train_epochs", spy)
+    return calls
+
+
+def test_trainers_read_their_own_train_config(tmp_path, monkeypatch):
+    calls = _spy_loop(monkeypatch)
+    seqs = _seqs()
+    norm = Normaliser.fit(seqs)
+    train = {"epochs": 2, "lr": 2e-3, "weight_decay": 0.05, "grad_clip": 0.5}
+    train |= {"schedule": "warmup_cosine", "warmup": 0.5}
+    cfg = _cfg(**{f"pt.train.{k}": v for k, v in train.items()})
+    train_pt(cfg, "base", seqs, norm, tmp_path / "pt")
+    (pt,) = calls
+    assert pt["clip"] == 0.5 and pt["weight_decay"] == 0.05
+    assert pt["selection"] is None and pt["hint"] == "lower pt.train.lr"
+    steps = 2 * 1  # epochs x batches (6 sequences, batch 32)
+    assert pt["lr"] == pytest.approx(2e-3 * lr_factor("warmup_cosine", 1, steps, 0.5))
+    # the defaults: torch's AdamW decay, clip 1.0, a constant rate; 0 = no clip
+    calls.clear()
+    train_pt(_cfg(pt__train__grad_clip=0.0), "base", seqs, norm, tmp_path / "p0")
+    assert calls[0]["clip"] is None and calls[0]["weight_decay"] == 0.01
+    assert calls[0]["lr"] == 1e-3
+    calls.clear()
+    _save_vae(tmp_path / "vae")
+    cfg = _cfg(
+        **{f"nslpg.train.{k}": v for k, v in {**train, "epochs": 3}.items()},
+        nslpg__ft_epochs=1,
+        nslpg__ft_lr=4e-4,
+    )
+    train_nslpg(
+        cfg, False, seqs, norm, tmp_path / "vae", tmp_path / "b", tmp_path / "f"
+    )
+    shared, frozen, ft = calls
+    for call in calls:
+        assert call["clip"] == 0.5 and call["weight_decay"] == 0.05
+    assert shared["hint"] == frozen["hint"] == "lower nslpg.train.lr"
+    assert ft["hint"] == "lower nslpg.ft_lr"
+    last = lr_factor("warmup_cosine", 2, 3, 0.5)  # both branches go on to step 3
+    assert frozen["lr"] == pytest.approx(2e-3 * last)
+    assert ft["lr"] == pytest.approx(4e-4 * last)
+
+
+def test_patience_stops_a_dev_selected_baseline(tmp_path):
+    seqs = _seqs(8)
+    train, dev = seqs[:6], seqs[6:]
+    norm = Normaliser.fit(train)
+    select = BaselineRecipe(select_on_dev=True)
+    cfg = _cfg(pt__train__epochs=5, pt__train__lr=3e-2, pt__train__patience=1)
+    res = train_pt(cfg, "base", train, norm, tmp_path / "pt", dev=dev, recipe=select)
+    scores = [h["dev_pose"] for h in res.history]
+    assert len(scores) < 5 and scores[-1] >= min(scores), scores  # stopped early
+    best = int(np.argmin(scores)) + 1
+    assert len(scores) == best + 1
+    ckpt = load_checkpoint(tmp_path / "pt", with_optimizer=False)
+    assert ckpt.extra["selected_epoch"] == best
+    with pytest.raises(ValueError, match=r"pt\.train\.patience needs recipe"):
+        train_pt(cfg, "base", train, norm, tmp_path / "x", dev=dev)
+    ncfg = _cfg(nslpg__train__patience=2)
+    with pytest.raises(ValueError, match=r"nslpg\.train\.patience needs recipe"):
+        train_nslpg(
+            ncfg, False, train, norm, tmp_path / "v", tmp_path / "b", tmp_path / "f"
+        )
+    with pytest.raises(ValueError, match=r"nslpg\.ft_epochs \(9\)"):
+        train_nslpg(
+            _cfg(nslpg__ft_epochs=9),
+            False,
+            train,
+            norm,
+            tmp_path / "v",
+            tmp_path / "b",
+            tmp_path / "f",
+        )
+
+
+# ------------------------------------------------------------------ old checkpoints
+
+
+def _rewrite_in_old_layout(directory, cfg) -> None:
+    """Rewrite a baseline checkpoint's config.json as the code before each model had
+    its own config section wrote it: a ``baseline`` section of flat ``pt_*`` and
+    ``nslpg_*`` fields (those of ``cfg``) instead of ``pt`` / ``nslpg``."""
+    path = directory / "config.json"
+    meta = json.loads(path.read_text())
+    new = meta["config"]
+    baseline = {
+        old.removeprefix("baseline."): functools.reduce(getattr, key.split("."), cfg)
+        for old, key in LEGACY_KEYS.items()
+        if old.startswith("baseline.")
+    }
+    assert new.pop(new["kind"]) is not None
+    meta["config"] = {"kind": new.pop("kind"), "baseline": baseline, **new}
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def test_checkpoints_in_the_old_config_layout_still_load(tmp_path):
+    seqs = _seqs()
+    norm = Normaliser.fit(seqs)
+    # smoke widths, not the loader's default preset: a wrong reading fails to load
+    cfg = _cfg(pt__train__epochs=1, nslpg__train__epochs=2, nslpg__ft_epochs=1)
+    pt = train_pt(cfg, "fpgn", seqs, norm, tmp_path / "pt")
+    _save_vae(tmp_path / "vae")
+    base, ft = train_nslpg(
+        cfg, True, seqs, norm, tmp_path / "vae", tmp_path / "b", tmp_path / "f"
+    )
+    assert load_checkpoint(tmp_path / "pt").config["pt"]["future_frames"] == 3
+    for d in ("pt", "b", "f"):
+        _rewrite_in_old_layout(tmp_path / d, cfg)
+    saved = load_checkpoint(tmp_path / "pt").config
+    assert "pt" not in saved and saved["baseline"]["pt_layers"] == cfg.pt.n_layers
+    loaded = load_pt(tmp_path / "pt")
+    assert loaded.future_frames == cfg.pt.future_frames
+    assert loaded.noise_rate == cfg.pt.noise_rate
+    a, sa = generate_pt(pt.model, TEXTS, norm)
+    b, sb = generate_pt(loaded, TEXTS, norm)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert np.array_equal(sa, sb)
+    for res, d in ((base, "b"), (ft, "f")):
+        old = load_nslpg(tmp_path / d)
+        assert old.gloss_head is not None and old.mean_length == res.model.mean_length
+        a, b = generate_nslpg(res.model, TEXTS, norm), generate_nslpg(old, TEXTS, norm)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    # without retrain the trainers reuse them as they are
+    again = train_pt(cfg, "fpgn", seqs, norm, tmp_path / "pt")
+    assert again.history == pt.history
+    for x, y in zip(again.model.parameters(), pt.model.parameters(), strict=True):
+        assert torch.equal(x, y)
+    rb, rf = train_nslpg(
+        cfg, True, seqs, norm, tmp_path / "vae", tmp_path / "b", tmp_path / "f"
+    )
+    assert rb.history == base.history and rf.history == ft.history

@@ -100,7 +100,7 @@ def test_training_with_padding_and_a_compiled_decoder(tiny_bert_dir, tmp_path):
         "padded": {"student.pad_to_multiple": 16},
         "compiled": {"student.pad_to_multiple": 16, "student.compile": "eager"},
     }.items():
-        cfg = _cfg(tiny_bert_dir, **{"student.epochs": 2, **kw})
+        cfg = _cfg(tiny_bert_dir, **{"student.train.epochs": 2, **kw})
         res = train_student(
             cfg, train, dev, vae, tmp_path / name, device="cpu", resume=False, log=None
         )

@@ -32,7 +32,9 @@ def test_unknown_config_key_is_one_line_and_writes_nothing(tmp_path, capsys):
     )
     assert code == 2
     line = _err_line(capsys)
-    assert "unknown config key 'student.epoch'" in line and "student.epochs" in line
+    assert (
+        "unknown config key 'student.epoch'" in line and "student.train.epochs" in line
+    )
     assert not run.exists()
     assert (
         main(["data", "--preset", "smoke", "--run-dir", str(run), "--set", "epochs"])
@@ -99,17 +101,17 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     assert "normaliser" in capsys.readouterr().out
     assert main(["train", "student", *smoke]) == 2  # no VAE yet
     assert "nar-slp train vae --recon-loss bce" in _err_line(capsys)
-    assert main(["train", "vae", *smoke, "--set", "vae.epochs=1"]) == 0
+    assert main(["train", "vae", *smoke, "--set", "vae.train.epochs=1"]) == 0
     # the default --device auto resolves for every trainer; a bad one is one line
-    assert main(["train", "pt", *smoke, "--set", "baseline.pt_epochs=1"]) == 0
+    assert main(["train", "pt", *smoke, "--set", "pt.train.epochs=1"]) == 0
     capsys.readouterr()
     assert main(["train", "tae", *smoke, "--device", "tpu9"]) == 2
     assert "--device 'tpu9'" in _err_line(capsys)
-    assert main(["train", "student", *smoke, "--set", "student.epochs=1"]) == 0
+    assert main(["train", "student", *smoke, "--set", "student.train.epochs=1"]) == 0
     out = capsys.readouterr().out
     assert "kd seed 0" in out and "1 epochs" in out
     # resume: one more epoch on top of the first
-    assert main(["train", "student", *smoke, "--set", "student.epochs=2"]) == 0
+    assert main(["train", "student", *smoke, "--set", "student.train.epochs=2"]) == 0
     assert "2 epochs" in capsys.readouterr().out
 
     texts = tmp_path / "texts.txt"

@@ -13,22 +13,30 @@ def test_presets_build_and_round_trip(preset):
 def test_paper_preset_has_the_papers_hyper_parameters():
     s = get_config("paper").student
     assert (s.d_model, s.n_layers, s.n_heads, s.d_ff) == (768, 8, 8, 2048)
-    assert (s.dropout, s.lr, s.batch_size, s.epochs) == (0.1, 2e-4, 40, 500)
+    assert (s.dropout, s.train.lr, s.train.batch_size, s.train.epochs) == (
+        0.1,
+        2e-4,
+        40,
+        500,
+    )
     assert get_config("paper").vae.kl_weight == 1e-4
     assert get_config("paper").eval.fgd_window == 34
 
 
 def test_overrides_in_both_spellings():
-    cfg = get_config("smoke", student__epochs=3, **{"vae.latent_dim": 4, "seed": 7})
-    assert (cfg.student.epochs, cfg.vae.latent_dim, cfg.seed) == (3, 4, 7)
+    cfg = get_config(
+        "smoke", student__train__epochs=3, **{"vae.latent_dim": 4, "seed": 7}
+    )
+    assert (cfg.student.train.epochs, cfg.vae.latent_dim, cfg.seed) == (3, 4, 7)
     assert get_config("smoke", vae__hidden=[8, 4]).vae.hidden == (8, 4)
-    assert get_config("smoke", vae__lr=1).vae.lr == 1.0
+    assert get_config("smoke", vae__train__lr=1).vae.train.lr == 1.0
+    assert get_config("smoke", **{"pt.train.epochs": 5}).pt.train.epochs == 5
 
 
 def test_configs_are_frozen():
     cfg = get_config("smoke")
     with pytest.raises(AttributeError):
-        cfg.student.epochs = 5  # type: ignore[misc]
+        cfg.student.train.epochs = 5  # type: ignore[misc]
 
 
 def test_unknown_preset_lists_valid_ones():
@@ -36,7 +44,18 @@ def test_unknown_preset_lists_valid_ones():
         get_config("huge")
 
 
-@pytest.mark.parametrize("key", ["student__nope", "nope", "model.d_model"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "student__nope",
+        "nope",
+        "model.d_model",
+        "pt.train",
+        "pt.train.nope",
+        "pt.d_model.x",
+        "student",
+    ],
+)
 def test_unknown_key_lists_valid_keys(key):
     with pytest.raises(KeyError, match="valid keys"):
         get_config("default", **{key: 1})
@@ -45,8 +64,8 @@ def test_unknown_key_lists_valid_keys(key):
 @pytest.mark.parametrize(
     "key,value",
     [
-        ("student__epochs", "3"),
-        ("student__epochs", 2.5),
+        ("student__train__epochs", "3"),
+        ("student__train__epochs", 2.5),
         ("student__use_kd", 1),
         ("vae__hidden", (1, 2, 3)),
         ("data__data_dir", 3),
@@ -59,8 +78,93 @@ def test_wrong_types_are_rejected_with_the_expected_type(key, value):
 
 def test_valid_keys_cover_every_section():
     keys = valid_keys()
-    for section in ("corpus", "data", "vae", "student", "eval"):
+    for section in (
+        "corpus",
+        "data",
+        "vae",
+        "student",
+        "pt",
+        "nslpg",
+        "tae",
+        "slt",
+        "eval",
+    ):
         assert any(k.startswith(section + ".") for k in keys)
+    for model in ("vae", "student", "pt", "nslpg", "tae", "slt"):
+        # one nested training config, the same fields for every model
+        assert {k.split(".")[-1] for k in keys if k.startswith(f"{model}.train.")} == {
+            "lr",
+            "epochs",
+            "batch_size",
+            "weight_decay",
+            "grad_clip",
+            "schedule",
+            "warmup",
+            "patience",
+        }
+    assert not any(
+        k.split(".")[1].startswith(("pt_", "nslpg_", "tae_", "slt_"))
+        for k in keys
+        if "." in k
+    )
+
+
+def test_presets_change_nested_training_fields_only_where_named():
+    smoke = get_config("smoke")
+    assert smoke.pt.train.epochs == 2 and smoke.pt.train.lr == 1e-3
+    assert smoke.vae.train.batch_size == 256 and smoke.vae.train.grad_clip == 0.0
+    assert get_config("paper").nslpg.train == get_config(
+        "default"
+    ).nslpg.train.__class__(lr=2e-4, epochs=100, batch_size=40)
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("baseline__pt_epochs", "pt.train.epochs"),
+        ("baseline.nslpg_layers", "nslpg.n_layers"),
+        ("eval__tae_patience", "tae.train.patience"),
+        ("student__epochs", "student.train.epochs"),
+    ],
+)
+def test_renamed_keys_name_their_new_key(old, new):
+    with pytest.raises(KeyError, match=f"renamed '{new}'"):
+        get_config("default", **{old: 1})
+
+
+def test_a_config_saved_before_the_nested_layout_still_loads():
+    """Checkpoints and bundles written before 2026-12-04 store the flat layout."""
+    old = {
+        "preset": "smoke",
+        "seed": 3,
+        "vae": {
+            "hidden": [64, 32],
+            "latent_dim": 8,
+            "kl_weight": 1e-4,
+            "recon_loss": "bce",
+            "lr": 1e-3,
+            "batch_size": 256,
+            "epochs": 2,
+        },
+        "student": {"d_model": 32, "epochs": 7, "lr": 5e-4, "patience": 2},
+        "eval": {
+            "fgd_window": 34,
+            "tae_layers": 3,
+            "tae_epochs": 4,
+            "slt_target": "gloss",
+            "beam_size": 1,
+        },
+        "baseline": {"pt_epochs": 9, "pt_heads": 2, "nslpg_ft_lr": 1e-4},
+    }
+    cfg = config_from_dict(old)
+    assert cfg.seed == 3 and cfg.vae.train.batch_size == 256
+    assert (
+        cfg.student.train.epochs,
+        cfg.student.train.lr,
+        cfg.student.train.patience,
+    ) == (7, 5e-4, 2)
+    assert (cfg.tae.n_layers, cfg.tae.train.epochs, cfg.slt.target) == (3, 4, "gloss")
+    assert (cfg.pt.train.epochs, cfg.pt.n_heads, cfg.nslpg.ft_lr) == (9, 2, 1e-4)
 
 
 def test_bootstrap_se():

@@ -180,9 +180,11 @@ def test_nar_slp_train_student_under_torchrun(tmp_path, capsys):
     run = str(tmp_path / "run")
     smoke = ["--preset", "smoke", "--run-dir", run]
     assert main(["data", *smoke]) == 0
-    assert main(["train", "vae", *smoke, "--set", "vae.epochs=1"]) == 0
+    assert main(["train", "vae", *smoke, "--set", "vae.train.epochs=1"]) == 0
     capsys.readouterr()
-    done = _torchrun_cli(["train", "student", *smoke, "--set", "student.epochs=1"])
+    done = _torchrun_cli(
+        ["train", "student", *smoke, "--set", "student.train.epochs=1"]
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("kd seed 0") == 1  # rank 0 alone reports
     extra = json.loads(

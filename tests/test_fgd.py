@@ -11,7 +11,7 @@ from helpers import random_walk
 
 from nar_slp.bootstrap import bootstrap_counts
 from nar_slp.checkpoints import load_checkpoint, save_checkpoint
-from nar_slp.config import get_config
+from nar_slp.config import LEGACY_KEYS, config_from_dict, get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.fgd import (
     WindowFeatures,
@@ -202,7 +202,7 @@ def test_interval_segments_are_the_exact_frames(tae, normaliser):
 def test_train_tae_saves_a_checkpoint_that_loads_identically(
     tmp_path, seqs, normaliser
 ):
-    cfg = get_config("smoke", eval__tae_epochs=2, eval__batch_size=8)
+    cfg = get_config("smoke", tae__train__epochs=2, eval__batch_size=8)
     log: list[str] = []
     tae = train_tae(cfg, seqs, normaliser, tmp_path / "tae", log=log.append)
     assert len(log) == 2
@@ -366,11 +366,11 @@ def test_early_stopping_keeps_the_best_dev_epoch(tmp_path, seqs, normaliser):
     # min_delta so large that only the first epoch counts as an improvement
     cfg = get_config(
         "smoke",
-        eval__tae_epochs=5,
-        eval__tae_patience=2,
-        eval__tae_min_delta=10.0,
-        eval__tae_batch_size=4,
-        eval__tae_lr=3e-3,
+        tae__train__epochs=5,
+        tae__train__patience=2,
+        tae__min_delta=10.0,
+        tae__train__batch_size=4,
+        tae__train__lr=3e-3,
     )
     tae = train_tae(cfg, seqs, normaliser, tmp_path / "tae", log=None, dev_poses=dev)
     rep = tae.training_report
@@ -385,7 +385,7 @@ def test_early_stopping_keeps_the_best_dev_epoch(tmp_path, seqs, normaliser):
     )
     # ordinary run: the kept epoch is the dev minimum
     cfg = get_config(
-        "smoke", eval__tae_epochs=4, eval__tae_patience=10, eval__tae_batch_size=4
+        "smoke", tae__train__epochs=4, tae__train__patience=10, tae__train__batch_size=4
     )
     tae = train_tae(cfg, seqs, normaliser, None, log=None, dev_poses=dev)
     rep = tae.training_report
@@ -393,6 +393,81 @@ def test_early_stopping_keeps_the_best_dev_epoch(tmp_path, seqs, normaliser):
     assert reconstruction_bce(tae, segs) == pytest.approx(
         min(rep.dev_history), abs=1e-6
     )
+
+
+def test_tae_patience_zero_trains_every_epoch(seqs, normaliser):
+    dev = [random_walk(t, 40 + i) for i, t in enumerate([50, 70, 36])]
+    # as in the early-stop test only epoch 1 improves, but patience 0 = never stop
+    cfg = get_config(
+        "smoke",
+        tae__train__epochs=3,
+        tae__train__patience=0,
+        tae__min_delta=10.0,
+        tae__train__batch_size=8,
+    )
+    tae = train_tae(cfg, seqs, normaliser, None, log=None, dev_poses=dev)
+    rep = tae.training_report
+    assert len(rep.history) == len(rep.dev_history) == 3 and rep.best_epoch == 1
+
+
+def test_train_tae_follows_its_train_section(seqs, normaliser):
+    def trained(**kw) -> dict[str, torch.Tensor]:
+        # batches of 2 windows: enough steps for the schedules to differ
+        cfg = get_config("smoke", tae__train__epochs=1, tae__train__batch_size=2, **kw)
+        return train_tae(cfg, seqs, normaliser, None, log=None).state_dict()
+
+    base = trained()
+    again = trained(tae__train__weight_decay=0.01, tae__train__grad_clip=1.0)
+    assert all(torch.equal(base[k], again[k]) for k in base)  # the defaults
+    for kw in (
+        {"tae__train__weight_decay": 0.5},
+        {"tae__train__grad_clip": 1e-3},  # clips (1.0 never does here)
+        {"tae__train__schedule": "constant"},
+        {"tae__train__warmup": 0.5},
+        {"tae__train__lr": 1e-4},
+    ):
+        other = trained(**kw)
+        assert not all(torch.equal(base[k], other[k]) for k in base), kw
+    with pytest.raises(ValueError, match=r"tae\.train\.schedule 'cosine'"):
+        trained(tae__train__schedule="cosine")
+
+
+def test_a_tae_checkpoint_with_an_old_layout_run_config_still_loads(
+    tmp_path, seqs, normaliser
+):
+    # Checkpoints written before the config had `tae` / `slt` sections store the run
+    # config with eval.tae_* / eval.slt_* keys; the TAE is rebuilt from its own
+    # "model" hyper-parameters, and the run config still translates.
+    cfg = get_config("smoke", tae__train__epochs=1, tae__train__batch_size=8)
+    tae = train_tae(cfg, seqs, normaliser, None, log=None)
+    run = cfg.to_dict()
+    run["eval"].update(_old_eval_keys(cfg))
+    del run["tae"], run["slt"]
+    save_checkpoint(
+        tmp_path / "tae", tae, {"kind": "tae", "model": tae.hparams, "run": run}
+    )
+    again = load_tae(tmp_path / "tae")
+    assert again.hparams == tae.hparams
+    np.testing.assert_array_equal(
+        features(again, seqs[:3], normaliser), features(tae, seqs[:3], normaliser)
+    )
+    saved = load_checkpoint(tmp_path / "tae", with_optimizer=False).config["run"]
+    assert "tae_d_model" in saved["eval"]
+    assert config_from_dict(saved) == cfg
+
+
+def _old_eval_keys(cfg) -> dict:
+    """``cfg``'s TAE and SLT settings as the old layout's ``eval.tae_*`` /
+    ``eval.slt_*`` keys (the inverse of config.LEGACY_KEYS)."""
+    out = {}
+    for old, new in LEGACY_KEYS.items():
+        section, *path = new.split(".")
+        if old.startswith("eval.") and section in ("tae", "slt"):
+            value = getattr(cfg, section)
+            for name in path:
+                value = getattr(value, name)
+            out[old.split(".", 1)[1]] = value
+    return out
 
 
 def test_static_pose_bce_is_the_per_window_mean_prediction():

@@ -95,7 +95,7 @@ def test_a_diverging_epoch_stops_with_the_models_name_and_a_hint():
             lambda e: _data(),
             step,
             name="VAE",
-            hint="lower vae.lr",
+            hint="lower vae.train.lr",
         )
     with pytest.raises(ValueError, match="epoch 1 had no batches"):
         train_epochs(

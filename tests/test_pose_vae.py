@@ -28,7 +28,11 @@ from nar_slp.training.vae_trainer import (
 
 
 def _cfg(**overrides):
-    base = {"vae__batch_size": 32, "vae__epochs": 2, "vae__lr": 3e-3}
+    base = {
+        "vae__train__batch_size": 32,
+        "vae__train__epochs": 2,
+        "vae__train__lr": 3e-3,
+    }
     return get_config("smoke", **{**base, **overrides})
 
 
@@ -196,7 +200,9 @@ def test_resume_equals_uninterrupted(tmp_path):
     train, dev = _poses(), _poses(2, seed=1)
     full = train_vae(_cfg(), train, dev, tmp_path / "full", "cpu", log=None)
     # "interrupted" after epoch 1, then resumed for the second epoch
-    train_vae(_cfg(vae__epochs=1), train, dev, tmp_path / "part", "cpu", log=None)
+    train_vae(
+        _cfg(vae__train__epochs=1), train, dev, tmp_path / "part", "cpu", log=None
+    )
     resumed = train_vae(_cfg(), train, dev, tmp_path / "part", "cpu", log=None)
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     for name, t in full.model.state_dict().items():
@@ -209,7 +215,9 @@ def test_resume_equals_uninterrupted(tmp_path):
 
 
 def test_resume_with_other_latent_dim_is_a_clear_error(tmp_path):
-    train_vae(_cfg(vae__epochs=1), _poses(), None, tmp_path / "vae", "cpu", log=None)
+    train_vae(
+        _cfg(vae__train__epochs=1), _poses(), None, tmp_path / "vae", "cpu", log=None
+    )
     with pytest.raises(
         ValueError,
         match=r"checkpoint .*vae was trained with latent_dim=8 but the config asks "
@@ -220,7 +228,7 @@ def test_resume_with_other_latent_dim_is_a_clear_error(tmp_path):
         )
     # resume=False retrains from scratch instead
     res = train_vae(
-        _cfg(vae__latent_dim=16, vae__epochs=1),
+        _cfg(vae__latent_dim=16, vae__train__epochs=1),
         _poses(),
         None,
         tmp_path / "vae",
@@ -239,7 +247,9 @@ def test_train_vae_rejects_unnormalised_poses(tmp_path):
 
 
 def test_reconstruction_error_by_group_and_mean_baseline(tmp_path):
-    res = train_vae(_cfg(vae__epochs=1), _poses(), None, tmp_path, "cpu", log=None)
+    res = train_vae(
+        _cfg(vae__train__epochs=1), _poses(), None, tmp_path, "cpu", log=None
+    )
     dev = _poses(2, seed=1)
     errs = reconstruction_error_by_group(res.model, dev)
     assert set(errs) == set(GROUPS) == {"body", "left_hand", "right_hand"}

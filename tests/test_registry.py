@@ -66,8 +66,8 @@ def run(tmp_path_factory):
     norm.save(run / "normaliser.json")
     cfg = get_config(
         "smoke",
-        **{"data.max_frames": 24, "baseline.pt_epochs": 1, "baseline.nslpg_epochs": 2},
-        **{"baseline.nslpg_ft_epochs": 1},
+        **{"data.max_frames": 24, "pt.train.epochs": 1, "nslpg.train.epochs": 2},
+        **{"nslpg.ft_epochs": 1},
     )
     vae = PoseVAE(VAEConfig(hidden=(16, 16), latent_dim=4))
     save_checkpoint(

@@ -50,9 +50,9 @@ def _cfg(tiny_bert_dir, **overrides):
         "data.max_frames": T_MAX,
         "vae.latent_dim": 8,
         "vae.hidden": (16, 16),
-        "student.batch_size": 4,
-        "student.epochs": 2,
-        "student.lr": 2e-3,
+        "student.train.batch_size": 4,
+        "student.train.epochs": 2,
+        "student.train.lr": 2e-3,
     }
     return get_config("smoke", **{**base, **overrides})
 
@@ -98,7 +98,8 @@ def _train(cfg, data, out_dir, **kwargs):
 def test_resume_equals_uninterrupted(tiny_bert_dir, data, tmp_path, finetune):
     cfg2 = _cfg(tiny_bert_dir, **{"student.finetune_encoder": finetune})
     cfg1 = _cfg(
-        tiny_bert_dir, **{"student.finetune_encoder": finetune, "student.epochs": 1}
+        tiny_bert_dir,
+        **{"student.finetune_encoder": finetune, "student.train.epochs": 1},
     )
     full = _train(cfg2, data, tmp_path / "full")
     first = _train(cfg1, data, tmp_path / "split")
@@ -165,9 +166,9 @@ def test_history_checkpoint_and_load(tiny_bert_dir, data, tmp_path):
 
 
 def test_mismatched_checkpoint_is_a_clear_error(tiny_bert_dir, data, tmp_path):
-    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    cfg = _cfg(tiny_bert_dir, **{"student.train.epochs": 1})
     _train(cfg, data, tmp_path)
-    other = _cfg(tiny_bert_dir, **{"student.epochs": 2, "student.d_model": 16})
+    other = _cfg(tiny_bert_dir, **{"student.train.epochs": 2, "student.d_model": 16})
     with pytest.raises(ValueError, match=r"d_model=32 but the config asks for 16"):
         _train(other, data, tmp_path)
     with pytest.raises(ValueError, match="latent_dim=8 but the config asks for 4"):
@@ -178,12 +179,12 @@ def test_mismatched_checkpoint_is_a_clear_error(tiny_bert_dir, data, tmp_path):
 
 
 def test_gloss_mode(tiny_bert_dir, data, tmp_path):
-    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    cfg = _cfg(tiny_bert_dir, **{"student.train.epochs": 1})
     result = _train(cfg, data, tmp_path, input_kind="gloss")
     assert result.model.input_kind == "gloss"
     assert load_student(tmp_path).input_kind == "gloss"
     with pytest.raises(ValueError, match="input_kind='gloss'"):
-        _train(_cfg(tiny_bert_dir, **{"student.epochs": 2}), data, tmp_path)
+        _train(_cfg(tiny_bert_dir, **{"student.train.epochs": 2}), data, tmp_path)
 
 
 def test_gloss_mode_without_glosses(tiny_bert_dir, tmp_path):
@@ -192,7 +193,7 @@ def test_gloss_mode_without_glosses(tiny_bert_dir, tmp_path):
         s.gloss = ""
     normaliser = Normaliser.fit([s.poses for s in seqs])
     train_set = PoseTextDataset(seqs, normaliser, max_frames=T_MAX)
-    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    cfg = _cfg(tiny_bert_dir, **{"student.train.epochs": 1})
     with pytest.raises(ValueError, match="no gloss annotation"):
         train_student(
             cfg,
@@ -246,7 +247,9 @@ def test_best_epoch_is_kept_and_loaded_when_dev_gets_worse(
 ):
     # dev improves until epoch 2, then gets worse
     _scripted_dev(monkeypatch, [0.5, 0.2, 0.3, 0.4])
-    result = _train(_cfg(tiny_bert_dir, **{"student.epochs": 4}), data, tmp_path / "a")
+    result = _train(
+        _cfg(tiny_bert_dir, **{"student.train.epochs": 4}), data, tmp_path / "a"
+    )
     assert result.best_epoch == 2 and not result.stopped_early
     assert len(result.history) == 4  # no patience: every epoch trained
     last = load_checkpoint(tmp_path / "a")
@@ -256,7 +259,9 @@ def test_best_epoch_is_kept_and_loaded_when_dev_gets_worse(
 
     # the same run stopped after 2 epochs: its last weights are the 4-epoch run's best
     _scripted_dev(monkeypatch, [0.5, 0.2])
-    two = _train(_cfg(tiny_bert_dir, **{"student.epochs": 2}), data, tmp_path / "b")
+    two = _train(
+        _cfg(tiny_bert_dir, **{"student.train.epochs": 2}), data, tmp_path / "b"
+    )
     reference = two.model.state_dict()
     for loaded in (
         result.model,
@@ -273,7 +278,9 @@ def test_best_epoch_is_kept_and_loaded_when_dev_gets_worse(
 def test_patience_stops_early_and_a_rerun_stops_there_too(
     tiny_bert_dir, data, tmp_path, monkeypatch
 ):
-    cfg = _cfg(tiny_bert_dir, **{"student.epochs": 10, "student.patience": 2})
+    cfg = _cfg(
+        tiny_bert_dir, **{"student.train.epochs": 10, "student.train.patience": 2}
+    )
     _scripted_dev(monkeypatch, [0.3, 0.2, 0.25, 0.21, 0.1, 0.1])
     lines: list[str] = []
     train_set, dev_set = data
@@ -323,7 +330,7 @@ def test_encoder_lr_gives_a_trained_encoder_its_own_rate(tiny_bert_dir, data, tm
         **{
             "student.finetune_encoder": True,
             "student.encoder_lr": 1e-4,
-            "student.epochs": 1,
+            "student.train.epochs": 1,
         },
     )
     _train(cfg, data, tmp_path)
@@ -332,7 +339,9 @@ def test_encoder_lr_gives_a_trained_encoder_its_own_rate(tiny_bert_dir, data, tm
     n_encoder = sum(1 for p in build_student(cfg).encoder.parameters())
     assert len(groups[1]["params"]) == n_encoder
     # a frozen encoder has nothing to train: one group at lr
-    frozen = _cfg(tiny_bert_dir, **{"student.encoder_lr": 1e-4, "student.epochs": 1})
+    frozen = _cfg(
+        tiny_bert_dir, **{"student.encoder_lr": 1e-4, "student.train.epochs": 1}
+    )
     _train(frozen, data, tmp_path / "frozen")
     groups = load_checkpoint(tmp_path / "frozen").optimizer_state["param_groups"]
     assert [g["lr"] for g in groups] == [2e-3]
@@ -349,7 +358,7 @@ def test_scheduled_resume_after_a_crash_equals_uninterrupted(
     dies after epoch 1 and is restarted reaches the uninterrupted run's weights."""
     cfg = _cfg(
         tiny_bert_dir,
-        **{"student.schedule": "warmup_cosine", "student.warmup": 0.3},
+        **{"student.train.schedule": "warmup_cosine", "student.train.warmup": 0.3},
     )
     full = _train(cfg, data, tmp_path / "full")
 
@@ -371,8 +380,8 @@ def test_scheduled_resume_after_a_crash_equals_uninterrupted(
 
 
 def test_unknown_schedule_is_rejected_before_training(tiny_bert_dir, data, tmp_path):
-    cfg = _cfg(tiny_bert_dir, **{"student.schedule": "linear"})
-    with pytest.raises(ValueError, match="student.schedule='linear'"):
+    cfg = _cfg(tiny_bert_dir, **{"student.train.schedule": "linear"})
+    with pytest.raises(ValueError, match="student.train.schedule='linear'"):
         _train(cfg, data, tmp_path / "x")
     assert not (tmp_path / "x").exists()
 
@@ -384,7 +393,7 @@ def test_checkpoint_from_before_the_position_variants_still_resumes_and_loads(
     alignment_prior (the paper's architecture) resumes and loads as that one."""
     import json
 
-    cfg1 = _cfg(tiny_bert_dir, **{"student.epochs": 1})
+    cfg1 = _cfg(tiny_bert_dir, **{"student.train.epochs": 1})
     _train(cfg1, data, tmp_path / "old")
     for folder in (tmp_path / "old", tmp_path / "old" / "best"):
         meta = json.loads((folder / "config.json").read_text())

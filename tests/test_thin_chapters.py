@@ -123,7 +123,7 @@ def test_epoch_logger_prints_first_every_kth_last_and_selected():
 def test_train_vae_prints_a_few_lines_but_keeps_every_epoch(tmp_path):
     rng = np.random.default_rng(0)
     poses = [rng.uniform(0.2, 0.8, (12, 50, 3)).astype(np.float32) for _ in range(3)]
-    cfg = get_config("smoke", vae__epochs=9, vae__batch_size=32)
+    cfg = get_config("smoke", vae__train__epochs=9, vae__train__batch_size=32)
     lines: list[str] = []
     res = train_vae(cfg, poses, None, tmp_path / "vae", "cpu", log=lines.append)
     assert [line.split(":")[0] for line in lines] == [

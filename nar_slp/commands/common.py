@@ -21,7 +21,7 @@ class UsageError(Exception):
 
 
 def parse_sets(items: Sequence[str]) -> dict[str, Any]:
-    """``["student.epochs=3", ...]`` -> ``{"student.epochs": 3, ...}``."""
+    """``["student.train.epochs=3", ...]`` -> ``{"student.train.epochs": 3, ...}``."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")

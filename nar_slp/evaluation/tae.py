@@ -41,7 +41,7 @@ Architecture::
     decoder: (B, Z) -> Linear(Z, D), repeated over W positions + PE
              -> TransformerEncoder (same mask) -> Linear(D, F) -> sigmoid = recon
 
-with F = 150, D = ``cfg.eval.tae_d_model``, Z = ``cfg.eval.tae_latent``; the input is
+with F = 150, D = ``cfg.tae.d_model``, Z = ``cfg.tae.latent``; the input is
 first standardised by the shared :class:`~nar_slp.models.layers.FeatureStandardiser`
 and the stacks come from :func:`~nar_slp.models.layers.encoder_stack`. The loss is BCE
 between the reconstruction and the normalised window, over real frames and the
@@ -220,14 +220,15 @@ def masked_bce(
 def build_tae(
     cfg: Config, n_values: int = FRAME_SIZE, min_frames: int = MIN_SEGMENT_FRAMES
 ) -> TAE:
-    """An untrained TAE with the hyper-parameters of ``cfg.eval`` (``tae_*``,
-    ``fgd_window``, ``fgd_stride``); the one place a TAE is built from a config."""
-    ec = cfg.eval
+    """An untrained TAE with the hyper-parameters of ``cfg.tae`` (``d_model``,
+    ``n_layers``, ``n_heads``, ``latent``) on the windows of ``cfg.eval``
+    (``fgd_window``, ``fgd_stride``); the one place a TAE is built from a config."""
+    tc, ec = cfg.tae, cfg.eval
     return TAE(
-        d_model=ec.tae_d_model,
-        n_layers=ec.tae_layers,
-        n_heads=ec.tae_heads,
-        latent=ec.tae_latent,
+        d_model=tc.d_model,
+        n_layers=tc.n_layers,
+        n_heads=tc.n_heads,
+        latent=tc.latent,
         window=ec.fgd_window,
         stride=ec.fgd_stride,
         min_frames=min_frames,

@@ -2,7 +2,7 @@
 
 Training to convergence (:func:`train_tae`). Given ground-truth dev sequences, every
 epoch ends with the dev BCE of exactly the segments FGD scores; the best dev epoch is
-kept and training stops after ``cfg.eval.tae_patience`` epochs without improvement.
+kept and training stops after ``cfg.tae.train.patience`` epochs without improvement.
 A BCE on soft targets never reaches 0: its floor is the targets' entropy
 (:func:`target_entropy`), so progress is read as the *excess* BCE over that floor,
 compared with a static pose per window (:func:`static_pose_bce`, the window's own
@@ -40,7 +40,13 @@ from nar_slp.evaluation.tae import (
     windows,
 )
 from nar_slp.loop import EpochStats, Selection, Step, train_epochs
-from nar_slp.schedules import warmup_cosine
+from nar_slp.recipe import (
+    adamw,
+    check_schedule,
+    grad_clip,
+    lr_scheduler,
+    patience,
+)
 from nar_slp.utils import EpochLogger
 
 SHORT_CROP_PROB = 0.25  # share of training windows cropped to a random shorter length
@@ -181,9 +187,13 @@ def train_tae(
     """Train the FGD autoencoder on GROUND-TRUTH training poses and save it.
 
     Args:
-        cfg: the run configuration; uses ``cfg.eval.fgd_window/fgd_stride/tae_*``
-            (``tae_batch_size`` windows per step), ``cfg.eval.batch_size`` (dev
-            evaluation batches ×4) and ``cfg.seed``.
+        cfg: the run configuration; uses ``cfg.tae`` (the architecture,
+            :func:`~nar_slp.evaluation.tae.build_tae`; ``min_delta``) and its
+            ``train`` (AdamW ``lr`` and ``weight_decay``, ``epochs``,
+            ``batch_size`` windows per step, ``grad_clip`` (0 = none), the
+            ``schedule`` with ``warmup``, ``patience``), ``cfg.eval.fgd_window`` /
+            ``fgd_stride``, ``cfg.eval.batch_size`` (dev evaluation batches ×4)
+            and ``cfg.seed``.
         train_poses: ground-truth training sequences, arrays (T, 50, 3) in PT
             coordinates (or objects with a ``.poses`` attribute).
         normaliser: the Normaliser fitted on the ground-truth training split.
@@ -197,9 +207,10 @@ def train_tae(
         dev_poses: ground-truth DEV sequences (PT coordinates). Given, every epoch
             ends with the BCE of the dev FGD segments (:func:`reconstruction_bce`);
             the weights of the best dev epoch are kept and training stops after
-            ``cfg.eval.tae_patience`` epochs without a dev improvement of more than
-            ``cfg.eval.tae_min_delta`` (``tae_epochs`` is then the maximum). None
-            = train all ``tae_epochs`` and keep the last weights (the old rule).
+            ``cfg.tae.train.patience`` epochs without a dev improvement of more
+            than ``cfg.tae.min_delta`` (0 = never; ``tae.train.epochs`` is then
+            the maximum). None = train all ``tae.train.epochs`` and keep the last
+            weights (the old rule).
 
     Each epoch tiles every training sequence with non-overlapping windows at a random
     alignment and crops some of them short (:func:`_epoch_plan`), in a seeded random
@@ -209,7 +220,9 @@ def train_tae(
     attached as ``tae.training_report`` and saved in the checkpoint.
     """
 
-    ec = cfg.eval
+    ec, tc = cfg.eval, cfg.tae
+    tr = tc.train
+    check_schedule(tr, "tae")
     device = torch.device(device)
     start_time = time.perf_counter()
     torch.manual_seed(cfg.seed)
@@ -217,8 +230,7 @@ def train_tae(
     flat = [normalise_flat(getattr(p, "poses", p), normaliser) for p in train_poses]
     lengths = [len(f) for f in flat]
     plans = [
-        _epoch_plan(lengths, ec.fgd_window, min_frames, rng)
-        for _ in range(ec.tae_epochs)
+        _epoch_plan(lengths, ec.fgd_window, min_frames, rng) for _ in range(tr.epochs)
     ]
     if not plans or not plans[0]:
         raise ValueError(
@@ -236,17 +248,17 @@ def train_tae(
     )
     if dev_segs is not None and not dev_segs:
         raise ValueError(f"train_tae: no dev segment of >= {min_frames} frames")
-    opt = torch.optim.AdamW(tae.parameters(), lr=ec.tae_lr, weight_decay=0.01)
-    n_steps = sum(math.ceil(len(plan) / ec.tae_batch_size) for plan in plans)
-    sched = warmup_cosine(opt, n_steps)
+    opt = adamw(tae.parameters(), tr)
+    n_steps = sum(math.ceil(len(plan) / tr.batch_size) for plan in plans)
+    sched = lr_scheduler(opt, tr, n_steps, "tae")
     history: list[float] = []
     dev_history: list[float] = []
-    epoch_log = EpochLogger(log, ec.tae_epochs, log_every)
+    epoch_log = EpochLogger(log, tr.epochs, log_every)
 
     def batches(epoch: int):
         plan = plans[epoch - 1]
-        for i in range(0, len(plan), ec.tae_batch_size):
-            batch = [flat[j][a : a + n] for j, a, n in plan[i : i + ec.tae_batch_size]]
+        for i in range(0, len(plan), tr.batch_size):
+            batch = [flat[j][a : a + n] for j, a, n in plan[i : i + tr.batch_size]]
             yield batch
 
     def step(batch) -> Step:
@@ -259,7 +271,7 @@ def train_tae(
     def end_epoch(stats: EpochStats) -> None:
         history.append(stats.means["loss"])
         line = (
-            f"TAE epoch {stats.epoch}/{ec.tae_epochs}: BCE {history[-1]:.4f} "
+            f"TAE epoch {stats.epoch}/{tr.epochs}: BCE {history[-1]:.4f} "
             f"({len(plans[stats.epoch - 1])} segments"
         )
         if stats.dev is not None:
@@ -270,18 +282,18 @@ def train_tae(
     loop = train_epochs(
         tae,
         opt,
-        range(1, ec.tae_epochs + 1),
+        range(1, tr.epochs + 1),
         batches,
         step,
         scheduler=sched,
-        clip=1.0,
+        clip=grad_clip(tr),
         dev_score=dev_score if dev_segs is not None else None,
-        selection=Selection(min_delta=ec.tae_min_delta, patience=ec.tae_patience),
+        selection=Selection(min_delta=tc.min_delta, patience=patience(tr)),
         end_epoch=end_epoch,
         name="TAE",
-        hint="lower eval.tae_lr",
+        hint="lower tae.train.lr",
     )
-    best_epoch = loop.best_epoch if loop.best_epoch is not None else ec.tae_epochs
+    best_epoch = loop.best_epoch if loop.best_epoch is not None else tr.epochs
     epoch_log.finish(best_epoch if dev_segs is not None else None)
     if loop.stopped_early and log is not None:
         log(f"TAE: early stop, best dev epoch {best_epoch}")

@@ -28,7 +28,8 @@ length component, the mean is the constant that minimises the squared length err
 the training set and needs no learned part, so any length skill in Table 1 belongs to
 the student's length regulator. The GT-length variant is a separate oracle row.
 
-:func:`build_nslpg` builds the model from ``cfg.baseline`` over a pose VAE.
+:func:`build_nslpg` builds the model from its own section of the configuration,
+``cfg.nslpg`` (:class:`nar_slp.config.NSLPGConfig`), over a pose VAE.
 
 Shapes: B batch, T frames, L tokens, D width, Z latent, F = 150 values, G glosses.
 """
@@ -42,7 +43,7 @@ import torch
 import torch.nn.functional as F_
 from torch import Tensor, nn
 
-from nar_slp.config import Config
+from nar_slp.config import NSLPGConfig
 from nar_slp.models.layers import decoder_stack, sinusoidal_positions
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.word_encoder import WordTextEncoder, WordVocab
@@ -167,18 +168,24 @@ def gloss_ctc_loss(
 
 
 def build_nslpg(
-    cfg: Config, vocab: WordVocab, vae: PoseVAE, gloss_vocab: WordVocab | None
+    nslpg: NSLPGConfig,
+    vocab: WordVocab,
+    vae: PoseVAE,
+    gloss_vocab: WordVocab | None,
+    *,
+    max_frames: int,
 ) -> NSLPG:
-    """NSLP-G over ``vae`` from ``cfg.baseline``; GS when ``gloss_vocab`` is given."""
-    b = cfg.baseline
+    """NSLP-G over ``vae`` from ``nslpg`` (``cfg.nslpg``), for sequences of at most
+    ``max_frames`` frames (``cfg.data.max_frames``); GS when ``gloss_vocab`` is
+    given."""
     return NSLPG(
         vocab,
         vae,
-        d_model=b.nslpg_d_model,
-        n_layers=b.nslpg_layers,
-        n_heads=b.nslpg_heads,
-        d_ff=b.nslpg_d_ff,
-        dropout=b.nslpg_dropout,
+        d_model=nslpg.d_model,
+        n_layers=nslpg.n_layers,
+        n_heads=nslpg.n_heads,
+        d_ff=nslpg.d_ff,
+        dropout=nslpg.dropout,
         gloss_vocab=gloss_vocab,
-        max_frames=cfg.data.max_frames,
+        max_frames=max_frames,
     )

@@ -34,8 +34,8 @@ keeps each layer's self-attention keys/values and the memory's cross-attention
 keys/values (:mod:`nar_slp.models.cached_decoding`), so step t costs O(t) instead of
 re-running the whole prefix (O(t²)); both paths give the same frames (tested).
 
-:func:`build_pt` builds the model of a Table 1 row ("base" | "fpgn") from
-``cfg.baseline``.
+:func:`build_pt` builds the model of a Table 1 row ("base" | "fpgn") from its own
+section of the configuration, ``cfg.pt`` (:class:`nar_slp.config.PTConfig`).
 
 Shapes: B batch, T frames, L tokens, F joint values (150), C = F + 1 (with counter),
 N future frames, D model width, H heads.
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from nar_slp.config import Config
+from nar_slp.config import PTConfig
 from nar_slp.models.cached_decoding import decode_step, init_cache
 from nar_slp.models.layers import (
     FeatureStandardiser,
@@ -345,21 +345,24 @@ class ProgressiveTransformer(nn.Module):
         return PTGeneration(poses, cnts, out_len, stopped)
 
 
-def build_pt(cfg: Config, variant: str, vocab: WordVocab) -> ProgressiveTransformer:
-    """PT model of ``variant`` ("base" | "fpgn") from ``cfg.baseline``."""
+def build_pt(
+    pt: PTConfig, variant: str, vocab: WordVocab, *, max_frames: int
+) -> ProgressiveTransformer:
+    """PT model of ``variant`` ("base" | "fpgn") from ``pt`` (``cfg.pt``), for
+    sequences of at most ``max_frames`` frames (``cfg.data.max_frames``). The Base
+    variant predicts one frame per step and adds no noise."""
     if variant not in PT_VARIANTS:
         raise ValueError(f"PT variant must be one of {PT_VARIANTS}, got {variant!r}")
-    b = cfg.baseline
     fpgn = variant == "fpgn"
     return ProgressiveTransformer(
         vocab,
-        d_model=b.pt_d_model,
-        n_layers=b.pt_layers,
-        n_heads=b.pt_heads,
-        d_ff=b.pt_d_ff,
-        dropout=b.pt_dropout,
-        future_frames=b.pt_future_frames if fpgn else 1,
-        noise_rate=b.pt_noise_rate if fpgn else 0.0,
-        max_frames=cfg.data.max_frames,
-        stop_counter=b.pt_stop_counter,
+        d_model=pt.d_model,
+        n_layers=pt.n_layers,
+        n_heads=pt.n_heads,
+        d_ff=pt.d_ff,
+        dropout=pt.dropout,
+        future_frames=pt.future_frames if fpgn else 1,
+        noise_rate=pt.noise_rate if fpgn else 0.0,
+        max_frames=max_frames,
+        stop_counter=pt.stop_counter,
     )

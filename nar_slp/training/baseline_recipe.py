@@ -1,6 +1,7 @@
 """The baselines' training recipe (PT and NSLP-G, :mod:`.baseline_trainer`): the
-learning-rate schedule of every step, the dev score of every epoch and the
-dev-selected epoch.
+learning-rate schedule of every step, the gradient clip and the early stop (from
+the model's ``train`` config, ``cfg.pt.train`` / ``cfg.nslpg.train``), the dev score
+of every epoch and the dev-selected epoch (:class:`BaselineRecipe`).
 
 The dev score is the quantity the students select on (their dev L_pose, §4.3):
 the MSE of the normalised poses at the true lengths — for PT in oracle timing (the
@@ -17,34 +18,53 @@ from typing import Any
 
 import torch
 
+from nar_slp.config import TrainConfig
 from nar_slp.data.dataset import PoseTextDataset
+from nar_slp.loop import Selection
 from nar_slp.models.nslp_g import NSLPG
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
+from nar_slp.recipe import check_schedule
 from nar_slp.schedules import SCHEDULES, lr_factor
 
 
 @dataclass(frozen=True)
 class BaselineRecipe:
-    """How a baseline trains beyond its config: ``schedule`` of the learning rate
-    over all optimizer steps, as the students' (:mod:`nar_slp.schedules`:
-    ``"constant"`` | ``"warmup_cosine"``, linear warm-up over ``warmup`` of the steps
-    then cosine decay to 10 %), and ``select_on_dev``: keep the epoch with the
-    lowest dev score (needs dev sequences) instead of the last. The default is the
-    committed recipe (constant rate, last epoch)."""
+    """How a baseline trains beyond its config: ``select_on_dev``: keep the epoch
+    with the lowest dev score (needs dev sequences) instead of the last. The default
+    is the committed recipe (the last epoch). The learning-rate schedule, warm-up
+    and early-stopping patience are the model's ``train`` config
+    (``pt.train.schedule`` / ``.warmup`` / ``.patience``, the same for ``nslpg``)."""
 
-    schedule: str = "constant"
-    warmup: float = 0.05
     select_on_dev: bool = False
 
 
 COMMITTED_RECIPE = BaselineRecipe()
 
 
-def check_recipe(recipe: BaselineRecipe, dev: Sequence[Any] | None) -> None:
-    if recipe.schedule not in SCHEDULES:
+def check_recipe(
+    recipe: BaselineRecipe,
+    train: TrainConfig,
+    section: str,
+    dev: Sequence[Any] | None,
+) -> None:
+    """Reject a recipe and ``train`` config (``cfg.<section>.train``, ``section``
+    "pt" | "nslpg") that the baseline trainers cannot honour, naming the key."""
+    check_schedule(train, section)
+    if train.grad_clip < 0:
         raise ValueError(
-            f"recipe.schedule {recipe.schedule!r} unknown; valid: "
-            f"{', '.join(SCHEDULES)}"
+            f"{section}.train.grad_clip must be >= 0 (0 = no clipping), "
+            f"got {train.grad_clip}"
+        )
+    if train.patience < 0:
+        raise ValueError(
+            f"{section}.train.patience must be >= 0 (0 = no early stop), "
+            f"got {train.patience}"
+        )
+    if train.patience > 0 and not recipe.select_on_dev:
+        raise ValueError(
+            f"{section}.train.patience needs recipe.select_on_dev (early stopping "
+            "counts epochs without a better dev score; pass "
+            "recipe=BaselineRecipe(select_on_dev=True) and dev=...)"
         )
     if recipe.select_on_dev and not dev:
         raise ValueError(
@@ -53,17 +73,26 @@ def check_recipe(recipe: BaselineRecipe, dev: Sequence[Any] | None) -> None:
         )
 
 
+def selection(recipe: BaselineRecipe, train: TrainConfig) -> Selection | None:
+    """The loop's dev selection: with ``recipe.select_on_dev`` lower dev scores are
+    better and ``train.patience`` epochs without one stop training (0 -> never);
+    None (the loop's default: the same without early stop) otherwise."""
+    if not recipe.select_on_dev:
+        return None
+    return Selection(patience=train.patience or None)
+
+
 class StepSchedule:
     """Sets the learning rate of ``optimizer`` before each of ``total`` steps from
-    ``recipe.schedule`` (a pure function of the global step, as the students')."""
+    the schedule ``name`` with ``warmup`` (``cfg.<model>.train.schedule`` and
+    ``.warmup``; a pure function of the global step, as the students')."""
 
-    def __init__(self, recipe: BaselineRecipe, total: int) -> None:
-        self.name, self.warmup, self.total, self.step = (
-            recipe.schedule,
-            recipe.warmup,
-            total,
-            0,
-        )
+    def __init__(self, name: str, warmup: float, total: int) -> None:
+        if name not in SCHEDULES:
+            raise ValueError(
+                f"unknown schedule {name!r}; valid: {', '.join(SCHEDULES)}"
+            )
+        self.name, self.warmup, self.total, self.step = name, warmup, total, 0
 
     def __call__(self, optimizer: torch.optim.Optimizer, base_lr: float) -> None:
         factor = lr_factor(self.name, self.step, self.total, self.warmup)

@@ -9,10 +9,16 @@ The batch losses and single optimiser steps are in
 :mod:`nar_slp.training.baseline_steps`, the checkpoint folders and their loaders in
 :mod:`nar_slp.training.baseline_checkpoints`.
 
+Each model reads its own section of the configuration: ``cfg.pt`` / ``cfg.nslpg``
+for the architecture, their ``train`` (:class:`nar_slp.config.TrainConfig`) for the
+AdamW rate and weight decay, epochs, batch size, gradient clip, learning-rate
+schedule and warm-up, and the early-stopping patience (which needs
+``recipe.select_on_dev``, :class:`~nar_slp.training.baseline_recipe.BaselineRecipe`).
+
 Every row has the same number of epochs within its family: a "+ft" model is its
-frozen-PGM sibling's state after ``nslpg_epochs - nslpg_ft_epochs`` epochs, trained
-``nslpg_ft_epochs`` more with the PGM unfrozen (the sibling trains those epochs with
-the PGM frozen).
+frozen-PGM sibling's state after ``nslpg.train.epochs - nslpg.ft_epochs`` epochs,
+trained ``nslpg.ft_epochs`` more with the PGM unfrozen at ``nslpg.ft_lr`` (the
+sibling trains those epochs with the PGM frozen).
 
 Checkpoints go to ``<run>/baselines/<key>/`` (keys in :data:`BASELINE_SYSTEMS`).
 Generation returns lists of (T_i, J, K) arrays in PT coordinates (the run's
@@ -37,6 +43,7 @@ from nar_slp.loop import EpochStats, LoopResult, Step, train_epochs
 from nar_slp.models.nslp_g import NSLPG, NSLPGLoss, build_nslpg
 from nar_slp.models.progressive_transformer import ProgressiveTransformer, build_pt
 from nar_slp.models.word_encoder import WordVocab
+from nar_slp.recipe import grad_clip
 from nar_slp.training.baseline_checkpoints import (
     load_nslpg,
     load_pt,
@@ -50,6 +57,7 @@ from nar_slp.training.baseline_recipe import (
     check_recipe,
     nslpg_dev_score,
     pt_dev_score,
+    selection,
 )
 from nar_slp.training.baseline_steps import (
     ErrorStatistics,
@@ -92,25 +100,27 @@ def train_pt(
     to ``directory``; an existing checkpoint there is loaded instead (unless
     ``retrain``). With ``dev`` sequences every epoch's :func:`pt_dev_score` goes into
     the history, and with ``recipe.select_on_dev`` the dev-selected epoch's
-    weights are the ones saved."""
+    weights are the ones saved (and ``cfg.pt.train.patience`` epochs without a
+    better dev score stop training, 0 = never)."""
     directory = Path(directory)
     if checkpoint_exists(directory) and not retrain:
         ckpt = load_checkpoint(directory, with_optimizer=False)
         return BaselineTrainResult(
             load_pt(directory, device), ckpt.extra["history"], directory
         )
-    check_recipe(recipe, dev)
-    b = cfg.baseline
+    t = cfg.pt.train
+    check_recipe(recipe, t, "pt", dev)
     seed_everything(cfg.seed)
     data = _dataset(cfg, train, normaliser)
     dev_data = _dataset(cfg, dev, normaliser) if dev else None
     vocab = WordVocab.build(data.texts)
-    model = build_pt(cfg, variant, vocab).to(device)
+    model = build_pt(cfg.pt, variant, vocab, max_frames=cfg.data.max_frames)
+    model = model.to(device)
     frames = torch.cat([p.flatten(1) for p in data._poses])  # (N, F)
     model.fit_statistics(frames.to(device))
-    opt = torch.optim.AdamW(model.parameters(), lr=b.pt_lr)
-    loader = make_loader(data, b.pt_batch_size, shuffle=True, seed=cfg.seed)
-    schedule = StepSchedule(recipe, b.pt_epochs * len(loader))
+    opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    loader = make_loader(data, t.batch_size, shuffle=True, seed=cfg.seed)
+    schedule = StepSchedule(t.schedule, t.warmup, t.epochs * len(loader))
     history: list[dict[str, float]] = []
     epoch_state: dict[str, Any] = {}
 
@@ -120,7 +130,7 @@ def train_pt(
         return loader
 
     def step(batch: PoseBatch) -> Step:
-        schedule(opt, b.pt_lr)
+        schedule(opt, t.lr)
         loss = pt_batch_loss(model, batch.to(device), epoch_state["errors"])
         epoch_state["losses"].append(float(loss.detach()))
         return Step(loss)
@@ -143,18 +153,19 @@ def train_pt(
     loop = train_epochs(
         model,
         opt,
-        range(1, b.pt_epochs + 1),
+        range(1, t.epochs + 1),
         batches,
         step,
-        clip=1.0,
+        clip=grad_clip(t),
         dev_score=(lambda e: pt_dev_score(model, dev_data)) if dev_data else None,
+        selection=selection(recipe, t),
         after_steps=after_steps,
         end_epoch=end_epoch,
         name="PT",
-        hint="lower baseline.pt_lr",
+        hint="lower pt.train.lr",
     )
     selected = _restore_selected(model, loop, recipe)
-    save_pt(directory, model, cfg, variant, vocab, history, selected or b.pt_epochs)
+    save_pt(directory, model, cfg, variant, vocab, history, selected or t.epochs)
     return BaselineTrainResult(model.eval(), history, directory)
 
 
@@ -231,12 +242,15 @@ def train_nslpg(
 ) -> tuple[BaselineTrainResult, BaselineTrainResult]:
     """Train NSLP-G (Base, or GS when ``gs``) and its "+ft" sibling; save both.
 
-    The first ``nslpg_epochs - nslpg_ft_epochs`` epochs are shared; then the frozen
-    model trains on (saved to ``directory``) and a copy trains with the PGM unfrozen
-    at ``nslpg_ft_lr`` (saved to ``ft_directory``); both continue the same schedule.
-    With ``dev`` sequences every epoch's :func:`nslpg_dev_score` goes into the
-    histories; with ``recipe.select_on_dev`` each model keeps the dev-selected
-    epoch of its own history (the shared epochs included).
+    The first ``nslpg.train.epochs - nslpg.ft_epochs`` epochs are shared; then the
+    frozen model trains on (saved to ``directory``) and a copy trains with the PGM
+    unfrozen at ``nslpg.ft_lr`` (saved to ``ft_directory``); both continue the same
+    schedule. With ``dev`` sequences every epoch's :func:`nslpg_dev_score` goes into
+    the histories; with ``recipe.select_on_dev`` each model keeps the dev-selected
+    epoch of its own history (the shared epochs included), and
+    ``nslpg.train.patience`` epochs without a better dev score stop a model's
+    training (0 = never), counted over that history: a stop within the shared
+    epochs ends both (the "+ft" copy then never trains with the PGM unfrozen).
     """
     directory, ft_directory = Path(directory), Path(ft_directory)
     if checkpoint_exists(directory) and checkpoint_exists(ft_directory) and not retrain:
@@ -248,30 +262,37 @@ def train_nslpg(
             )
             for d in (directory, ft_directory)
         )
-    check_recipe(recipe, dev)
-    b = cfg.baseline
-    if not 0 <= b.nslpg_ft_epochs <= b.nslpg_epochs:
-        raise ValueError("nslpg_ft_epochs must be within [0, nslpg_epochs]")
-    if b.nslpg_length_rule != "mean":
+    n, t = cfg.nslpg, cfg.nslpg.train
+    check_recipe(recipe, t, "nslpg", dev)
+    if not 0 <= n.ft_epochs <= t.epochs:
         raise ValueError(
-            f"unknown nslpg_length_rule {b.nslpg_length_rule!r}; valid: mean"
+            f"nslpg.ft_epochs ({n.ft_epochs}) must be within [0, nslpg.train.epochs] "
+            f"([0, {t.epochs}])"
         )
+    if n.length_rule != "mean":
+        raise ValueError(f"unknown nslpg.length_rule {n.length_rule!r}; valid: mean")
     seed_everything(cfg.seed)
     data = _dataset(cfg, train, normaliser)
     dev_data = _dataset(cfg, dev, normaliser) if dev else None
     vocab = WordVocab.build(data.texts)
     gloss_vocab = WordVocab.build(data.glosses) if gs else None
     vae = load_vae(vae_dir, device=device)
-    model = build_nslpg(cfg, vocab, vae, gloss_vocab).to(device)
+    model = build_nslpg(n, vocab, vae, gloss_vocab, max_frames=cfg.data.max_frames)
+    model = model.to(device)
     mean_len = int(round(float(np.mean(data.lengths))))
-    gs_weight = b.nslpg_gs_weight if gs else 0.0
+    gs_weight = n.gs_weight if gs else 0.0
     opt = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=b.nslpg_lr
+        [p for p in model.parameters() if p.requires_grad],
+        lr=t.lr,
+        weight_decay=t.weight_decay,
     )
-    loader = make_loader(data, b.nslpg_batch_size, shuffle=True, seed=cfg.seed)
-    schedule = StepSchedule(recipe, b.nslpg_epochs * len(loader))
+    loader = make_loader(data, t.batch_size, shuffle=True, seed=cfg.seed)
+    schedule = StepSchedule(t.schedule, t.warmup, t.epochs * len(loader))
+    clip, select = grad_clip(t), selection(recipe, t)
 
-    def run(m, o, base_lr, sched, epochs, history, previous=None) -> LoopResult:
+    def run(
+        m, o, base_lr, sched, epochs, history, previous=None, hint="nslpg.train.lr"
+    ) -> LoopResult:
         """Train ``m`` for ``epochs``, appending their rows to ``history``."""
         terms: list[Any] = []
 
@@ -304,27 +325,33 @@ def train_nslpg(
             epochs,
             batches,
             step,
-            clip=1.0,
+            clip=clip,
             dev_score=(lambda e: nslpg_dev_score(m, dev_data)) if dev_data else None,
+            selection=select,
             end_epoch=end_epoch,
             previous=previous,
             name="NSLP-G",
-            hint="lower baseline.nslpg_lr",
+            hint=f"lower {hint}",
         )
 
     history: list[dict[str, float]] = []
-    shared = b.nslpg_epochs - b.nslpg_ft_epochs
-    first = run(model, opt, b.nslpg_lr, schedule, range(1, shared + 1), history)
+    shared = t.epochs - n.ft_epochs
+    first = run(model, opt, t.lr, schedule, range(1, shared + 1), history)
     ft_model = copy.deepcopy(model)
     ft_schedule, ft_first = copy.deepcopy(schedule), copy.deepcopy(first)
     hist_frozen, hist_ft = list(history), list(history)
-    rest = range(shared + 1, b.nslpg_epochs + 1)
-    frozen = run(model, opt, b.nslpg_lr, schedule, rest, hist_frozen, first)
+    # patience stopped the shared epochs: both models end there
+    rest = range(0) if first.stopped_early else range(shared + 1, t.epochs + 1)
+    frozen = run(model, opt, t.lr, schedule, rest, hist_frozen, first)
     ft_model.set_finetune(True)
     ft_opt = torch.optim.AdamW(
-        [p for p in ft_model.parameters() if p.requires_grad], lr=b.nslpg_ft_lr
+        [p for p in ft_model.parameters() if p.requires_grad],
+        lr=n.ft_lr,
+        weight_decay=t.weight_decay,
     )
-    ft = run(ft_model, ft_opt, b.nslpg_ft_lr, ft_schedule, rest, hist_ft, ft_first)
+    ft = run(
+        ft_model, ft_opt, n.ft_lr, ft_schedule, rest, hist_ft, ft_first, "nslpg.ft_lr"
+    )
     selections = (
         _restore_selected(model, frozen, recipe),
         _restore_selected(ft_model, ft, recipe),
@@ -333,7 +360,7 @@ def train_nslpg(
         (directory, model, False, hist_frozen, selections[0]),
         (ft_directory, ft_model, True, hist_ft, selections[1]),
     ):
-        selected = sel or b.nslpg_epochs
+        selected = sel or t.epochs
         save_nslpg(
             d, m, cfg, vocab, gloss_vocab, vae, gs, is_ft, mean_len, hist, selected
         )

@@ -12,7 +12,7 @@ system: L_distil (Eq. 9) is left out because the "w/o KD" student does not train
 so including it would select KD students on a term their ablation never optimises;
 L_pose is what the pose metrics (FGD, back-translation) judge and L_length what
 DurACC judges. (L_length is a BCE against soft targets T / T_max, so its floor is
-not 0; a constant offset does not move the argmin.) With ``student.patience`` > 0
+not 0; a constant offset does not move the argmin.) With ``student.train.patience`` > 0
 training stops once that many epochs passed without a better score
 (:func:`patience_ran_out`); the stop is recorded and a resumed or repeated run stops
 at the same epoch.
@@ -63,8 +63,9 @@ def best_epoch(
 
 
 def patience_ran_out(history: list[dict[str, Any]], cfg: Config) -> bool:
-    """Whether ``student.patience`` epochs passed after the best one of ``history``."""
-    patience = cfg.student.patience
+    """Whether ``student.train.patience`` epochs passed after the best one of
+    ``history``."""
+    patience = cfg.student.train.patience
     if patience <= 0 or not history:
         return False
     best = best_epoch(history, cfg.student.loss_weights)

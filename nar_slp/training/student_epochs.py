@@ -80,7 +80,7 @@ class StudentEpochs:
     total_steps: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.total_steps = self.cfg.student.epochs * len(self.loader)
+        self.total_steps = self.cfg.student.train.epochs * len(self.loader)
 
     def batches(self, epoch: int) -> Any:  # epoch: 1-based
         cfg, world, loader = self.cfg, self.world, self.loader
@@ -93,7 +93,7 @@ class StudentEpochs:
         )
         self.ep["sums"] = dict.fromkeys(LOSS_KEYS, 0.0)
         self.ep["items"], self.ep["epoch"] = 0, epoch
-        bar = quiet_progress(loader, desc=f"student {epoch}/{cfg.student.epochs}")
+        bar = quiet_progress(loader, desc=f"student {epoch}/{cfg.student.train.epochs}")
         return enumerate(bar)
 
     def step(self, item: tuple[int, Any]) -> Step:
@@ -102,10 +102,10 @@ class StudentEpochs:
         global_sizes = ep["sizes"]
         # The rate is a function of the global step alone, so resume is exact.
         factor = lr_factor(
-            scfg.schedule,
+            scfg.train.schedule,
             (ep["epoch"] - 1) * len(self.loader) + i,
             self.total_steps,
-            scfg.warmup,
+            scfg.train.warmup,
         )
         for group, base_lr in zip(
             self.optimizer.param_groups, self.base_lrs, strict=True
@@ -139,7 +139,7 @@ class StudentEpochs:
         if not share.finite:  # every rank stops, before any backward
             raise FloatingPointError(
                 f"student loss is {float(losses.total)} at epoch {ep['epoch']}; "
-                "lower student.lr or use mixed_precision='no'"
+                "lower student.train.lr or use mixed_precision='no'"
             )
         # a placeholder share has weight 0 in share and adds nothing
         n_global = global_sizes[i] if world.distributed else b
@@ -207,7 +207,9 @@ class StudentEpochs:
                 optimizer_state=self.optimizer.state_dict(),
             )
         barrier(world)  # every rank may read what rank 0 wrote
-        self.epoch_log.epoch(stats.epoch, _format_row(row, cfg.student.epochs, best))
+        self.epoch_log.epoch(
+            stats.epoch, _format_row(row, cfg.student.train.epochs, best)
+        )
 
 
 def _accumulate(

@@ -36,16 +36,17 @@ COMPILE_OFF = "no"
 
 def check_run_arguments(cfg: Config, input_kind: str) -> None:
     """Refuse an unknown ``input_kind``, ``student.compile`` backend or
-    ``student.schedule``, and ``student.pad_to_multiple`` < 1."""
+    ``student.train.schedule``, and ``student.pad_to_multiple`` < 1."""
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"input_kind={input_kind!r}; valid: {', '.join(INPUT_KINDS)}")
     scfg = cfg.student
     check_compile_backend(scfg.compile)
     if scfg.pad_to_multiple < 1:
         raise ValueError(f"student.pad_to_multiple={scfg.pad_to_multiple} must be >= 1")
-    if scfg.schedule not in SCHEDULES:
+    if scfg.train.schedule not in SCHEDULES:
         raise ValueError(
-            f"student.schedule={scfg.schedule!r}; valid: {', '.join(SCHEDULES)}"
+            f"student.train.schedule={scfg.train.schedule!r}; "
+            f"valid: {', '.join(SCHEDULES)}"
         )
 
 

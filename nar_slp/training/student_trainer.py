@@ -22,7 +22,7 @@ epoch, and a frozen text encoder's features are cached before the first epoch in
 order that depends only on the data (``PretrainedTextEncoder.precompute``).
 
 Checkpoint selection (the epoch kept in ``best/``): the smallest dev L_pose + L_length
-weighted as in Eq. 11, the earliest epoch on ties; with ``student.patience`` > 0
+weighted as in Eq. 11, the earliest epoch on ties; with ``student.train.patience`` > 0
 training stops once that many epochs passed without a better score. The rule, and why
 L_distil (Eq. 9) is left out: :mod:`nar_slp.training.student_dev`.
 
@@ -57,6 +57,7 @@ from nar_slp.duracc import duracc_hits
 from nar_slp.loop import LoopResult, Selection, train_epochs
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student
+from nar_slp.recipe import grad_clip
 from nar_slp.results_table import ResultsTable
 from nar_slp.students import BEST
 from nar_slp.training.student_data import (
@@ -212,14 +213,14 @@ def train_student(
         of the dev-selected epoch (``best_epoch``; the last epoch without a dev
         set), per-epoch rows ``{epoch, train_total, train_pose, train_distil,
         train_length, dev_pose, dev_distil, dev_length, dev_duracc, seconds}``, and
-        whether ``student.patience`` stopped training early.
+        whether ``student.train.patience`` stopped training early.
 
     Under ``torchrun --nproc_per_node N`` the same call trains with
-    DistributedDataParallel (:mod:`nar_slp.distributed`): ``student.batch_size`` is
-    the global batch, each rank takes its share of every batch, only rank 0 logs
-    and writes checkpoints, dev metrics are reduced over ranks, and the result
-    matches one process's up to summation order; a run may resume with another
-    number of processes.
+    DistributedDataParallel (:mod:`nar_slp.distributed`):
+    ``student.train.batch_size`` is the global batch, each rank takes its share of
+    every batch, only rank 0 logs and writes checkpoints, dev metrics are reduced
+    over ranks, and the result matches one process's up to summation order; a run
+    may resume with another number of processes.
 
     Raises:
         ValueError: the checkpoint in ``out_dir`` was trained with another
@@ -243,9 +244,9 @@ def train_student(
     model = build_student(cfg).to(device)
     model.input_kind = input_kind
     optimizer = torch.optim.AdamW(
-        param_groups(model, scfg.lr, scfg.encoder_lr),
-        lr=scfg.lr,
-        weight_decay=scfg.weight_decay,
+        param_groups(model, scfg.train.lr, scfg.encoder_lr),
+        lr=scfg.train.lr,
+        weight_decay=scfg.train.weight_decay,
     )
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     use_fp16 = device.type == "cuda" and scfg.mixed_precision == "fp16"
@@ -262,9 +263,11 @@ def train_student(
     barrier(world)  # nobody writes before every rank has read the checkpoint
 
     pad = scfg.pad_to_multiple
-    loader = make_student_loader(train_set, scfg.batch_size, True, cfg.seed, world, pad)
+    loader = make_student_loader(
+        train_set, scfg.train.batch_size, True, cfg.seed, world, pad
+    )
     dev_loader = (
-        make_student_loader(dev_set, scfg.batch_size, False, cfg.seed, world, pad)
+        make_student_loader(dev_set, scfg.train.batch_size, False, cfg.seed, world, pad)
         if dev_set is not None and len(dev_set) > 0
         else None
     )
@@ -273,7 +276,7 @@ def train_student(
 
     weights = scfg.loss_weights
     stopped_early = patience_ran_out(history, cfg)
-    to_train = start_epoch < scfg.epochs and not stopped_early
+    to_train = start_epoch < scfg.train.epochs and not stopped_early
     if to_train:
         dev_inputs = dev_set if dev_loader is not None else None
         cache_frozen_features(model.encoder, train_set, dev_inputs, input_kind)
@@ -282,7 +285,7 @@ def train_student(
         if to_train and scfg.cache_teacher
         else None
     )
-    epoch_log = EpochLogger(log, scfg.epochs, log_every)
+    epoch_log = EpochLogger(log, scfg.train.epochs, log_every)
     epochs = StudentEpochs(
         cfg=cfg,
         model=model,
@@ -314,27 +317,27 @@ def train_student(
         loop = train_epochs(
             model,
             optimizer,
-            range(start_epoch + 1, scfg.epochs + 1),
+            range(start_epoch + 1, scfg.train.epochs + 1),
             epochs.batches,
             epochs.step,
-            clip=scfg.grad_clip if scfg.grad_clip > 0 else None,
+            clip=grad_clip(scfg.train),
             scaler=scaler,
             dev_score=epochs.dev_score,
             selection=Selection(
-                patience=scfg.patience if scfg.patience > 0 else None,
+                patience=scfg.train.patience if scfg.train.patience > 0 else None,
                 keep_state=False,
             ),
             end_epoch=epochs.end_epoch,
             previous=resumed,
             name="student",
-            hint="lower student.lr",
+            hint="lower student.train.lr",
         )
         stopped_early = loop.stopped_early
     epoch_log.finish(best_epoch(history, weights))
     if stopped_early and history:
         log(
             f"student: stopped after epoch {history[-1]['epoch']}, "
-            f"{scfg.patience} epoch(s) without a better dev score"
+            f"{scfg.train.patience} epoch(s) without a better dev score"
         )
     best = best_epoch(history, weights)
     model.trained_epoch = len(history) or None

@@ -153,6 +153,12 @@ def train_vae(
     out_dir = Path(out_dir)
     dev = pick_device(device)
 
+    if vcfg.train.schedule != "constant" or vcfg.train.patience:
+        raise ValueError(
+            "the VAE trains at a constant rate and keeps its last epoch: "
+            f"vae.train.schedule must be 'constant' (got {vcfg.train.schedule!r}) "
+            f"and vae.train.patience 0 (got {vcfg.train.patience})"
+        )
     train_np = _pool_frames(train_poses, "train_poses")  # (N, F)
     n_values = train_np.shape[1]
     has_dev = dev_poses is not None and len(dev_poses) > 0
@@ -166,8 +172,10 @@ def train_vae(
 
     seed_everything(cfg.seed)
     model = PoseVAE(vcfg, n_values=n_values).to(dev)
-    # AdamW as for every part of the network (§4.2); torch's default weight decay.
-    optimizer = torch.optim.AdamW(model.parameters(), lr=vcfg.lr)
+    # AdamW as for every part of the network (§4.2)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=vcfg.train.lr, weight_decay=vcfg.train.weight_decay
+    )
     config = _arch_config(cfg, n_values)
     history: list[dict[str, Any]] = []
     start_epoch = 0
@@ -188,14 +196,14 @@ def train_vae(
                 f"warning: {out_dir} was trained with recon_loss={saved_loss}, "
                 f"continuing with {recon_loss}"
             )
-        if start_epoch >= vcfg.epochs:
+        if start_epoch >= vcfg.train.epochs:
             say(f"{out_dir}: already trained for {start_epoch} epochs, nothing to do")
         else:
-            say(f"{out_dir}: resuming after epoch {start_epoch}/{vcfg.epochs}")
+            say(f"{out_dir}: resuming after epoch {start_epoch}/{vcfg.train.epochs}")
 
     n_frames = train_x.shape[0]
-    batch_size = max(1, min(vcfg.batch_size, n_frames))
-    epoch_log = EpochLogger(say, vcfg.epochs, log_every)
+    batch_size = max(1, min(vcfg.train.batch_size, n_frames))
+    epoch_log = EpochLogger(say, vcfg.train.epochs, log_every)
     noise: dict[str, torch.Generator] = {}  # this epoch's reparameterisation noise
     dev_mse: dict[int, float] = {}
 
@@ -250,7 +258,7 @@ def train_vae(
         )
         epoch_log.epoch(
             epoch,
-            f"VAE epoch {epoch}/{vcfg.epochs}: loss {row['train_total']:.5f} "
+            f"VAE epoch {epoch}/{vcfg.train.epochs}: loss {row['train_total']:.5f} "
             f"(recon {row['train_recon']:.5f}, kl {row['train_kl']:.3f})"
             f"{dev_msg} [{row['seconds']:.1f}s]",
         )
@@ -259,13 +267,13 @@ def train_vae(
     train_epochs(
         model,
         optimizer,
-        range(start_epoch + 1, vcfg.epochs + 1),
+        range(start_epoch + 1, vcfg.train.epochs + 1),
         batches,
         step,
         dev_score=dev_score if dev_x is not None else None,
         end_epoch=end_epoch,
         name="VAE",
-        hint="lower vae.lr",
+        hint="lower vae.train.lr",
     )
     epoch_log.finish()
     model.eval()
@@ -283,7 +291,9 @@ def load_vae(directory: str | Path, device: str | torch.device = "cpu") -> PoseV
             "(its config.json has no 'vae' section or 'n_values')"
         )
     fields_ = set(VAEConfig.__dataclass_fields__)
-    kwargs = {k: v for k, v in vae_dict.items() if k in fields_}
+    # the architecture only: ``train`` (and the flat lr/epochs of older checkpoints)
+    # does not shape the model
+    kwargs = {k: v for k, v in vae_dict.items() if k in fields_ and k != "train"}
     if "hidden" in kwargs:
         kwargs["hidden"] = tuple(kwargs["hidden"])
     model = PoseVAE(VAEConfig(**kwargs), n_values=int(ckpt.config["n_values"]))

@@ -6,7 +6,8 @@ concern:
 
 ``data``      vocabularies (target words, glosses) and batching
 ``model``     :class:`SLTModel`: Transformer encoder-decoder with a CTC gloss head
-              (joint recognition and translation, Camgoz et al. 2020)
+              (joint recognition and translation, Camgoz et al. 2020);
+              :func:`build_slt` from ``cfg.slt``
 ``training``  :func:`train_slt` (ground truth only; dev-BLEU-4 checkpoint selection),
               :func:`load_slt`
 ``decoding``  greedy and batched beam search, :func:`translate`,
@@ -34,7 +35,12 @@ from nar_slp.evaluation.back_translation.decoding import (
     translate,
     translate_ids,
 )
-from nar_slp.evaluation.back_translation.model import SLTLoss, SLTModel, SLTOutput
+from nar_slp.evaluation.back_translation.model import (
+    SLTLoss,
+    SLTModel,
+    SLTOutput,
+    build_slt,
+)
 from nar_slp.evaluation.back_translation.training import load_slt, train_slt
 from nar_slp.evaluation.text_metrics import (
     WhitespaceTokenizer,
@@ -64,6 +70,7 @@ __all__ = [
     "bleu_from_stats",
     "bleu_scores",
     "bleu_sentence_stats",
+    "build_slt",
     "greedy",
     "load_slt",
     "rouge_l",

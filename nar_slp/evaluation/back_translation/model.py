@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as nnf
 from torch import nn
 
+from nar_slp.config import SLTConfig
 from nar_slp.evaluation.back_translation.data import (
     BLANK_ID,
     BOS_ID,
@@ -216,3 +217,29 @@ class SLTModel(nn.Module):
                 prev = i if real else prev
             out.append(ids)
         return out
+
+
+def build_slt(
+    slt: SLTConfig,
+    vocab: Vocabulary,
+    gloss_vocab: Vocabulary | None = None,
+    *,
+    max_output_len: int = 64,
+    target: str | None = None,
+    n_values: int = FRAME_SIZE,
+) -> SLTModel:
+    """An untrained SLT model with the hyper-parameters of ``cfg.slt`` (``d_model``,
+    ``n_layers``, ``n_heads``, ``dropout``, ``subsample``; ``target`` None =
+    ``slt.target``); the one place an SLT model is built from a config."""
+    return SLTModel(
+        vocab,
+        gloss_vocab,
+        d_model=slt.d_model,
+        n_layers=slt.n_layers,
+        n_heads=slt.n_heads,
+        dropout=slt.dropout,
+        subsample=slt.subsample,
+        max_output_len=max_output_len,
+        target=target or slt.target,
+        n_values=n_values,
+    )

@@ -4,12 +4,14 @@
 point that trains on the output of a production model; generated poses only ever go
 through :func:`~nar_slp.evaluation.back_translation.decoding.translate`.
 
-Objective: label-smoothed cross-entropy of the next word + ``cfg.eval.slt_gloss_weight``
+Objective: label-smoothed cross-entropy of the next word + ``cfg.slt.gloss_weight``
 × CTC of the gloss sequence over the encoder states (joint recognition and translation,
 Camgoz et al. 2020); the CTC term is used when every training sequence has glosses.
-AdamW with linear warm-up and cosine decay. Every ``cfg.eval.slt_eval_every`` epochs
-(and after the last) the dev split is translated greedily and the state with the best
-dev BLEU-4 is kept: the checkpoint records that epoch and the whole history.
+AdamW with the schedule of ``cfg.slt.train`` (by default linear warm-up and cosine
+decay). Every ``cfg.slt.eval_every`` epochs (and after the last) the dev split is
+translated greedily and the state with the best dev BLEU-4 is kept: the checkpoint
+records that epoch and the whole history. ``cfg.slt.train.patience`` > 0 dev checks
+without a better BLEU-4 stop training early (0, the default: never).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from nar_slp.evaluation.back_translation.data import (
     pad_poses,
 )
 from nar_slp.evaluation.back_translation.decoding import translate_ids
-from nar_slp.evaluation.back_translation.model import SLTModel
+from nar_slp.evaluation.back_translation.model import SLTModel, build_slt
 from nar_slp.evaluation.tae import (
     evaluator_hparams,
     load_evaluator_checkpoint,
@@ -41,7 +43,13 @@ from nar_slp.evaluation.tae import (
 )
 from nar_slp.evaluation.text_metrics import bleu_scores
 from nar_slp.loop import EpochStats, Selection, Step, train_epochs
-from nar_slp.schedules import warmup_cosine
+from nar_slp.recipe import (
+    adamw,
+    check_schedule,
+    grad_clip,
+    lr_scheduler,
+    patience,
+)
 from nar_slp.utils import EpochLogger
 
 SLT_KIND = "slt"
@@ -91,7 +99,12 @@ def train_slt(
     """Train the back-translation model on GROUND-TRUTH poses and texts; save it.
 
     Args:
-        cfg: uses ``cfg.eval.slt_*``, ``cfg.eval.batch_size`` (dev decoding),
+        cfg: uses ``cfg.slt`` (the architecture, :func:`~nar_slp.evaluation.
+            back_translation.model.build_slt`; ``gloss_weight``, ``eval_every``,
+            ``target``) and its ``train`` (AdamW ``lr`` and ``weight_decay``,
+            ``epochs``, ``batch_size`` sentences per step, ``grad_clip`` (0 =
+            none), the ``schedule`` with ``warmup``, ``patience`` in dev checks,
+            0 = never stop early), ``cfg.eval.batch_size`` (dev decoding),
             ``cfg.seed``.
         train_seqs: the ground-truth training split: ``SignSequence`` objects (their
             glosses feed the CTC head) or ``(poses (T, 50, 3) PT coordinates, text)``
@@ -106,13 +119,15 @@ def train_slt(
         log: receives the progress lines (None = silent); which epochs get a line is
             :class:`nar_slp.utils.EpochLogger`'s policy.
         log_every: print every k-th epoch (None: at most a few lines per run).
-        target: ``"text"`` (Table 1) or ``"gloss"``; None = ``cfg.eval.slt_target``.
+        target: ``"text"`` (Table 1) or ``"gloss"``; None = ``cfg.slt.target``.
     """
 
-    ec = cfg.eval
-    target = target or ec.slt_target
+    ec, sc = cfg.eval, cfg.slt
+    tr = sc.train
+    target = target or sc.target
     if target not in ("text", "gloss"):
         raise ValueError(f"train_slt: target must be 'text' or 'gloss', got {target!r}")
+    check_schedule(tr, "slt")
     device = torch.device(device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -120,7 +135,7 @@ def train_slt(
     if not train:
         raise ValueError("train_slt: no training sequences")
     vocab = Vocabulary.build([e.target for e in train])
-    use_gloss = ec.slt_gloss_weight > 0 and all(e.gloss for e in train)
+    use_gloss = sc.gloss_weight > 0 and all(e.gloss for e in train)
     gloss_vocab = Vocabulary.build([e.gloss for e in train]) if use_gloss else None
     data = _encode(train, normaliser, vocab, gloss_vocab)
     dev = (
@@ -129,40 +144,36 @@ def train_slt(
         else []
     )
     max_len = max(len(d[1]) for d in data)
-    model = SLTModel(
+    model = build_slt(
+        sc,
         vocab,
         gloss_vocab,
-        d_model=ec.slt_d_model,
-        n_layers=ec.slt_layers,
-        n_heads=ec.slt_heads,
-        dropout=ec.slt_dropout,
-        subsample=ec.slt_subsample,
         max_output_len=max_len + 10,
         target=target,
         n_values=data[0][0].shape[1],
     ).to(device)
     model.standardiser.fit(np.concatenate([d[0] for d in data]))
-    opt = torch.optim.AdamW(model.parameters(), lr=ec.slt_lr, weight_decay=0.01)
-    n_batches = math.ceil(len(data) / ec.slt_batch_size)
-    sched = warmup_cosine(opt, ec.slt_epochs * n_batches)
+    opt = adamw(model.parameters(), tr)
+    n_batches = math.ceil(len(data) / tr.batch_size)
+    sched = lr_scheduler(opt, tr, tr.epochs * n_batches, "slt")
     history: list[dict[str, float]] = []
-    epoch_log = EpochLogger(log, ec.slt_epochs, log_every)
+    epoch_log = EpochLogger(log, tr.epochs, log_every)
 
     def batches(epoch: int) -> list:
         # drawn when the epoch starts, from the one generator seeded above
-        return length_batches([len(d[0]) for d in data], ec.slt_batch_size, rng)
+        return length_batches([len(d[0]) for d in data], tr.batch_size, rng)
 
     def step(idx) -> Step:
         x, mask = pad_poses([data[i][0] for i in idx], device)
         tgt = pad_ids([data[i][1] for i in idx], device)
         glosses = pad_ids([data[i][2] for i in idx], device) if use_gloss else None
-        loss = model.loss(x, mask, tgt, glosses, ec.slt_gloss_weight)
+        loss = model.loss(x, mask, tgt, glosses, sc.gloss_weight)
         rec = loss.recognition.item() if loss.recognition is not None else math.nan
         logs = {"translation": loss.translation.item(), "ctc": rec}
         return Step(loss.total, len(idx), logs)
 
     def dev_score(epoch: int) -> float | None:
-        if dev and (epoch % ec.slt_eval_every == 0 or epoch == ec.slt_epochs):
+        if dev and (epoch % sc.eval_every == 0 or epoch == tr.epochs):
             return dev_bleu4(model, dev, ec.batch_size, device)
         return None
 
@@ -177,27 +188,29 @@ def train_slt(
         bleu = f", dev BLEU-4 {row['dev_bleu4']:.2f}" if "dev_bleu4" in row else ""
         epoch_log.epoch(
             stats.epoch,
-            f"SLT epoch {stats.epoch}/{ec.slt_epochs}: train {row['train_loss']:.3f}"
+            f"SLT epoch {stats.epoch}/{tr.epochs}: train {row['train_loss']:.3f}"
             f"{ctc}{bleu} ({stats.seconds:.1f}s)",
         )
 
     loop = train_epochs(
         model,
         opt,
-        range(1, ec.slt_epochs + 1),
+        range(1, tr.epochs + 1),
         batches,
         step,
         scheduler=sched,
-        clip=1.0,
+        clip=grad_clip(tr),
         dev_score=dev_score,
-        selection=Selection(higher_is_better=True),
+        selection=Selection(higher_is_better=True, patience=patience(tr)),
         end_epoch=end_epoch,
         name="back-translation",
-        hint="lower eval.slt_lr",
+        hint="lower slt.train.lr",
     )
-    best_epoch = loop.best_epoch if loop.best_epoch is not None else ec.slt_epochs
+    best_epoch = loop.best_epoch if loop.best_epoch is not None else tr.epochs
     best_bleu = loop.best_score if loop.best_score is not None else -math.inf
     epoch_log.finish(best_epoch if loop.best_state is not None else None)
+    if loop.stopped_early and log is not None:
+        log(f"SLT: early stop, best dev epoch {best_epoch}")
     if loop.best_state is not None:
         model.load_state_dict(loop.best_state)
     model.eval()
