@@ -70,6 +70,7 @@ from nar_slp.models.encoder_sources import (
 from nar_slp.models.pose_vae import PoseVAE, freeze, vae_loss
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import PretrainedTextEncoder
+from nar_slp.recipe import adamw, grad_clip
 from nar_slp.utils import autocast_context, pick_device, seed_everything
 
 AMP_CHOICES = ("no", "bf16", "fp16")
@@ -401,7 +402,7 @@ def bench_vae_training(
     batch = max(1, min(vcfg.train.batch_size, n_frames))
     seed_everything(cfg.seed)
     model = PoseVAE(vcfg, n_values=frames.shape[1]).to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=vcfg.train.lr)
+    optimizer = adamw(model.parameters(), vcfg.train)  # as train_vae's
     forward = torch.compile(model, dynamic=True) if compile_model else model
     order = torch.Generator().manual_seed(cfg.seed)
     noise = torch.Generator(device=device).manual_seed(cfg.seed + 1)
@@ -470,9 +471,7 @@ def bench_student_training(
     if compile_model:
         _compile_student(student)
     params = [p for p in student.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        params, lr=scfg.train.lr, weight_decay=scfg.train.weight_decay
-    )
+    optimizer = adamw(params, scfg.train)
     use_fp16 = device.type == "cuda" and amp == "fp16"
     scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
     loader = make_loader(dataset, batch_size=batch_size, shuffle=True, seed=cfg.seed)
@@ -489,9 +488,10 @@ def bench_student_training(
             )
         if not torch.isfinite(losses.total):
             raise FloatingPointError(f"student loss is {float(losses.total)}")
-        clip = scfg.train.grad_clip if scfg.train.grad_clip > 0 else None
         # the training loop's step (nar_slp.loop), as train_student takes it
-        optimizer_step(student, optimizer, losses.total, clip, scaler=scaler)
+        optimizer_step(
+            student, optimizer, losses.total, grad_clip(scfg.train), scaler=scaler
+        )
         float(losses.total.detach())
         counts["seqs"] += len(batch.lengths)
         counts["frames"] += int(batch.lengths.sum())

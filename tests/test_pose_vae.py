@@ -287,3 +287,35 @@ def test_errors_per_body_part():
     assert err["head"]["normalised"] == pytest.approx(0.3, abs=1e-5)
     assert all(err[g]["normalised"] < 1e-6 for g in BODY_PARTS if g != "head")
     assert set(mean_pose_error(train, target)) == set(GROUPS)  # default grouping
+
+
+def _weights(model) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def test_the_train_config_reaches_the_vae_trainer(tmp_path):
+    """vae.train: weight decay and clipping change the weights; explicit defaults
+    do not; a schedule or patience the VAE cannot honour is refused by name."""
+    train = _poses()
+
+    def fit(name, **kw):
+        return _weights(
+            train_vae(_cfg(**kw), train, None, tmp_path / name, "cpu", log=None).model
+        )
+
+    base = fit("base")
+    same = fit("same", vae__train__weight_decay=0.01, vae__train__grad_clip=0.0)
+    assert all(torch.equal(a, b) for a, b in zip(base, same, strict=True))
+    for name, kw in (
+        ("wd", {"vae__train__weight_decay": 0.5}),
+        ("clip", {"vae__train__grad_clip": 1e-3}),
+    ):
+        other = fit(name, **kw)
+        assert not all(torch.equal(a, b) for a, b in zip(base, other, strict=True))
+    for kw, key in (
+        ({"vae__train__schedule": "warmup_cosine"}, "vae.train.schedule"),
+        ({"vae__train__patience": 2}, "vae.train.patience"),
+    ):
+        with pytest.raises(ValueError, match=key):
+            train_vae(_cfg(**kw), train, None, tmp_path / "x", "cpu", log=None)
+    assert not (tmp_path / "x").exists()

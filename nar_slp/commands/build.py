@@ -54,10 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"only `train student` runs under torchrun (WORLD_SIZE={world.size}); "
             f"train {args.what} in one process"
         )
-    run = run_folder(args)
-    need(run / "normaliser.json", f"run `nar-slp data --run-dir {run}` first")
-    # the student resolves "auto" itself (under torchrun: each rank's own GPU)
-    device = args.device if args.what == "student" else resolve_device(args.device)
+    # the configuration first: a bad --set fails before any file is read
     if args.what == "student":
         key = student_variant(args)
         overrides = parse_sets(args.set)
@@ -67,6 +64,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(str(err).strip("'\"")) from err
     else:
         cfg = build_config(args.preset, args.set, args.seed)
+    run = run_folder(args)
+    need(run / "normaliser.json", f"run `nar-slp data --run-dir {run}` first")
+    # the student resolves "auto" itself (under torchrun: each rank's own GPU)
+    device = args.device if args.what == "student" else resolve_device(args.device)
     needs_vae = {"student": "vae", "nslpg": "vae_mse"}
     if args.what in needs_vae:
         folder = needs_vae[args.what]

@@ -43,7 +43,7 @@ from nar_slp.loop import EpochStats, LoopResult, Step, train_epochs
 from nar_slp.models.nslp_g import NSLPG, NSLPGLoss, build_nslpg
 from nar_slp.models.progressive_transformer import ProgressiveTransformer, build_pt
 from nar_slp.models.word_encoder import WordVocab
-from nar_slp.recipe import grad_clip
+from nar_slp.recipe import adamw, grad_clip
 from nar_slp.training.baseline_checkpoints import (
     load_nslpg,
     load_pt,
@@ -118,7 +118,7 @@ def train_pt(
     model = model.to(device)
     frames = torch.cat([p.flatten(1) for p in data._poses])  # (N, F)
     model.fit_statistics(frames.to(device))
-    opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    opt = adamw(model.parameters(), t)
     loader = make_loader(data, t.batch_size, shuffle=True, seed=cfg.seed)
     schedule = StepSchedule(t.schedule, t.warmup, t.epochs * len(loader))
     history: list[dict[str, float]] = []
@@ -281,11 +281,7 @@ def train_nslpg(
     model = model.to(device)
     mean_len = int(round(float(np.mean(data.lengths))))
     gs_weight = n.gs_weight if gs else 0.0
-    opt = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=t.lr,
-        weight_decay=t.weight_decay,
-    )
+    opt = adamw([p for p in model.parameters() if p.requires_grad], t)
     loader = make_loader(data, t.batch_size, shuffle=True, seed=cfg.seed)
     schedule = StepSchedule(t.schedule, t.warmup, t.epochs * len(loader))
     clip, select = grad_clip(t), selection(recipe, t)

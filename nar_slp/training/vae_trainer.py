@@ -28,6 +28,7 @@ from nar_slp.checkpoints import (
 from nar_slp.config import Config, VAEConfig
 from nar_slp.loop import EpochStats, Step, train_epochs
 from nar_slp.models.pose_vae import RECON_LOSSES, PoseVAE, freeze, vae_loss
+from nar_slp.recipe import adamw, grad_clip
 from nar_slp.skeleton import GROUPS
 from nar_slp.utils import EpochLogger, pick_device, quiet_progress, seed_everything
 
@@ -173,9 +174,7 @@ def train_vae(
     seed_everything(cfg.seed)
     model = PoseVAE(vcfg, n_values=n_values).to(dev)
     # AdamW as for every part of the network (§4.2)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=vcfg.train.lr, weight_decay=vcfg.train.weight_decay
-    )
+    optimizer = adamw(model.parameters(), vcfg.train)
     config = _arch_config(cfg, n_values)
     history: list[dict[str, Any]] = []
     start_epoch = 0
@@ -271,6 +270,7 @@ def train_vae(
         batches,
         step,
         dev_score=dev_score if dev_x is not None else None,
+        clip=grad_clip(vcfg.train),
         end_epoch=end_epoch,
         name="VAE",
         hint="lower vae.train.lr",
