@@ -20,8 +20,9 @@ Three Markdown tables are printed:
    A frozen text encoder caches its features per text; the cache is cleared before
    every timed run so each sentence counts as new.
 2. **Training** throughput of one optimisation-step loop, mirroring the trainers:
-   the VAE (Eq. 2/7, ``vae_loss``, AdamW, batches of frames) and the student (Eq. 8-11,
-   ``student_losses``, AdamW, gradient clipping, autocast/GradScaler on CUDA), the
+   the VAE (Eq. 2/7, train_vae's own ``vae_step``, AdamW, batches of frames) and the
+   student (Eq. 8-11, ``student_losses``, AdamW, gradient clipping,
+   autocast/GradScaler on CUDA), the
    latter with a frozen text encoder whose cache is warm (every epoch after the first)
    and/or a fine-tuned one (``--finetune-encoder``). ``--steps`` steps are timed after
    ``--warmup`` steps.
@@ -67,10 +68,11 @@ from nar_slp.models.encoder_sources import (
     TextEncoderUnavailableError,
     load_tokenizer,
 )
-from nar_slp.models.pose_vae import PoseVAE, freeze, vae_loss
+from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
 from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.recipe import adamw, grad_clip
+from nar_slp.training.vae_trainer import vae_step
 from nar_slp.utils import autocast_context, pick_device, seed_everything
 
 AMP_CHOICES = ("no", "bf16", "fp16")
@@ -416,11 +418,11 @@ def bench_vae_training(
             position = 0
         x = frames[perm[position : position + batch]]  # (b, F)
         position += batch
-        out = forward(x, generator=noise)
-        loss = vae_loss(out, x, recon_loss=vcfg.recon_loss, kl_weight=vcfg.kl_weight)
-        optimizer_step(model, optimizer, loss.total)  # the training loop's step
-        # train_vae reads the three terms every step (three host syncs): so do we.
-        loss.total.item(), loss.recon.item(), loss.kl.item()
+        # train_vae's own step (it reads the recon and KL terms: two host syncs),
+        # then the training loop's optimiser step
+        done = vae_step(forward, x, noise, vcfg.recon_loss, vcfg.kl_weight)
+        optimizer_step(model, optimizer, done.loss)
+        done.loss.item()  # the loop reads the loss for the epoch mean
 
     _reset_peak(device)
     t_warm = _timed(lambda: [step() for _ in range(warmup)], device)

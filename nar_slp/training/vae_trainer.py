@@ -89,6 +89,21 @@ def _arch_config(cfg: Config, n_values: int) -> dict[str, Any]:
     return {**cfg.to_dict(), "n_values": int(n_values)}
 
 
+def vae_step(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    generator: torch.Generator,
+    recon_loss: str,
+    kl_weight: float,
+) -> Step:
+    """The VAE's training step on a batch of frames ``x`` (b, F): the loss of Eq. 2
+    (reconstruction + ``kl_weight`` × KL) with the reparameterisation noise drawn
+    from ``generator``; its reconstruction and KL terms as the step's logs."""
+    out = model(x, generator=generator)
+    loss = vae_loss(out, x, recon_loss=recon_loss, kl_weight=kl_weight)
+    return Step(loss.total, 1.0, {"recon": loss.recon.item(), "kl": loss.kl.item()})
+
+
 @torch.no_grad()
 def _evaluate(
     model: PoseVAE, frames: torch.Tensor, batch_size: int
@@ -217,9 +232,7 @@ def train_vae(
             yield train_x[perm[start : start + batch_size]]  # (b, F)
 
     def step(x: torch.Tensor) -> Step:
-        out = model(x, generator=noise["gen"])
-        loss = vae_loss(out, x, recon_loss=recon_loss, kl_weight=vcfg.kl_weight)
-        return Step(loss.total, 1.0, {"recon": loss.recon.item(), "kl": loss.kl.item()})
+        return vae_step(model, x, noise["gen"], recon_loss, vcfg.kl_weight)
 
     def dev_score(epoch: int) -> float:
         bce, dev_mse[epoch] = _evaluate(model, dev_x, max(batch_size, 1024))
