@@ -364,7 +364,7 @@ def get_config(preset: str = "default", **overrides: Any) -> Config:
                 raise TypeError(f"config key 'seed' must be int, got {value!r}")
             cfg = replace(cfg, seed=value)
             continue
-        path, name, annotation = resolve_key(cfg, key, SECTIONS, valid_keys())
+        path, name, annotation = resolve_key(cfg, key, SECTIONS, valid_keys)
         if not type_ok(value, annotation):
             raise TypeError(
                 f"config key '{'.'.join([*path, name])}' expects {annotation}, "

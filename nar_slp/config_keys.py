@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
 
@@ -136,7 +137,7 @@ def leaf_keys(obj: Any, prefix: str) -> list[str]:
 
 
 def resolve_key(
-    cfg: Any, key: str, sections: tuple[str, ...], all_keys: list[str]
+    cfg: Any, key: str, sections: tuple[str, ...], all_keys: Callable[[], list[str]]
 ) -> tuple[list[str], str, Any]:
     """The dataclass path, field name and annotation of override ``key``
     (``"pt.train.epochs"`` or ``pt__train__epochs``), or a KeyError saying what is
@@ -149,7 +150,9 @@ def resolve_key(
         )
     section, *path = dotted.split(".")
     if section not in sections or not path:
-        raise KeyError(f"unknown config key {key!r}; valid keys: {', '.join(all_keys)}")
+        raise KeyError(
+            f"unknown config key {key!r}; valid keys: {', '.join(all_keys())}"
+        )
     obj = getattr(cfg, section)
     parents = [section]
     for i, name in enumerate(path):

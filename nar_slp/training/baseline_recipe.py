@@ -23,7 +23,7 @@ from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.loop import Selection
 from nar_slp.models.nslp_g import NSLPG
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
-from nar_slp.recipe import check_schedule
+from nar_slp.recipe import check_schedule, patience
 from nar_slp.schedules import SCHEDULES, lr_factor
 
 
@@ -79,7 +79,7 @@ def selection(recipe: BaselineRecipe, train: TrainConfig) -> Selection | None:
     None (the loop's default: the same without early stop) otherwise."""
     if not recipe.select_on_dev:
         return None
-    return Selection(patience=train.patience or None)
+    return Selection(patience=patience(train))
 
 
 class StepSchedule:
