@@ -127,6 +127,12 @@ class StudentConfig:
     # "scratch": the pretrained encoder whose architecture (config) and tokenizer the
     # randomly initialised "w/o BERT" encoder copies, so only pretraining differs.
     scratch_like: str = OFFLINE_TEXT_ENCODER
+    # "scratch": the token table. "corpus" keeps a row for each word piece of the
+    # training texts (the rest read as [UNK]): the same layers and widths as
+    # `scratch_like`, a table the size of the corpus's vocabulary instead of the
+    # 30k-piece one, which the shipped weights could not hold (#24). "full": the
+    # tokenizer's whole vocabulary.
+    scratch_vocab: str = "corpus"
     scratch_layers: int = 2  # "scratch-small" only: layers of the scratch encoder
     scratch_d_model: int = 128  # ... and its width (same as the decoder by default)
     max_tokens: int = 128  # longer inputs are truncated with a warning

@@ -48,6 +48,7 @@ ARCH_KEYS = [
     "data.max_frames",
     "student.text_encoder",
     "student.scratch_like",
+    "student.scratch_vocab",
     "student.pooling",
     "student.d_model",
     "student.n_layers",
@@ -62,6 +63,7 @@ ARCH_KEYS = [
 ]
 # What checkpoints written before these settings existed were trained with.
 ARCH_BEFORE = {
+    "student.scratch_vocab": "full",
     "student.relative_positions": False,
     "student.adapter_layers": 0,
     "student.alignment_prior": 0.0,

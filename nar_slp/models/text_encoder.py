@@ -240,6 +240,47 @@ class PretrainedTextEncoder(TextEncoder):
                 p.requires_grad_(False)
             self.model.eval()
 
+    def keep_vocabulary(self, texts: Sequence[str]) -> int:
+        """Replace a scratch encoder's token table by one row per word piece of
+        ``texts`` plus the special tokens (``StudentConfig.scratch_vocab="corpus"``);
+        any other piece reads as ``[UNK]``. Layers and widths are unchanged. The new
+        rows are drawn like the architecture's own init (normal, the config's
+        ``initializer_range``; the padding row zero). Returns the table's size.
+
+        The kept piece ids are the buffer ``kept_ids`` of the state dict, so a saved
+        encoder rebuilds its table from its own weights (:meth:`_load_from_state_dict`).
+        """
+        if self.pretrained:
+            raise RuntimeError("keep_vocabulary is for a randomly initialised encoder")
+        tok = self.tokenizer
+        special = {tok.pad_token_id, tok.cls_token_id, tok.sep_token_id}
+        special.add(tok.unk_token_id)
+        pieces = {i for ids in self.tokenize(list(texts)) for i in ids}
+        kept = torch.tensor(sorted((pieces | special) - {None}), dtype=torch.long)
+        self._set_vocabulary(kept)
+        table = self.model.get_input_embeddings()
+        std = getattr(self.model.config, "initializer_range", 0.02)
+        with torch.no_grad():
+            table.weight.normal_(0.0, std)
+            if table.padding_idx is not None:
+                table.weight[table.padding_idx].zero_()
+        return len(kept)
+
+    def _set_vocabulary(self, kept: Tensor) -> None:
+        """A (len(kept), D) token table and the map piece id -> row (unknown: [UNK])."""
+        old = self.model.get_input_embeddings()
+        n_pieces = max(len(self.tokenizer), int(kept.max()) + 1)
+        unk_row = int((kept == self.tokenizer.unk_token_id).nonzero()[0, 0])
+        rows = torch.full((n_pieces,), unk_row, dtype=torch.long)
+        rows[kept] = torch.arange(len(kept))
+        pad = self.tokenizer.pad_token_id
+        pad_row = int(rows[pad]) if pad is not None and pad in kept.tolist() else None
+        table = nn.Embedding(len(kept), old.embedding_dim, padding_idx=pad_row)
+        self.model.set_input_embeddings(table.to(old.weight.device))
+        self.model.config.vocab_size = len(kept)
+        self.register_buffer("kept_ids", kept.to(old.weight.device))
+        self.register_buffer("piece_rows", rows.to(old.weight.device), persistent=False)
+
     def train(self, mode: bool = True) -> PretrainedTextEncoder:
         super().train(mode)
         if not self.trainable:
@@ -250,9 +291,16 @@ class PretrainedTextEncoder(TextEncoder):
         """Forget cached features (needed only if the frozen weights are replaced)."""
         self._cache.clear()
 
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+    def _load_from_state_dict(
+        self, state_dict: dict[str, Tensor], prefix: str, *args: Any, **kwargs: Any
+    ) -> None:
         self._cache.clear()  # new weights invalidate cached features
-        super()._load_from_state_dict(*args, **kwargs)
+        kept = state_dict.get(prefix + "kept_ids")
+        mine = getattr(self, "kept_ids", None)
+        same = mine is not None and kept is not None and torch.equal(mine.cpu(), kept.cpu())
+        if kept is not None and not self.pretrained and not same:
+            self._set_vocabulary(kept.long().cpu())  # a corpus-vocabulary table
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def precompute(self, texts: Sequence[str], batch_size: int = CACHE_BATCH) -> int:
         """Fill the frozen encoder's cache with ``texts`` (deduplicated, ordered by
@@ -287,6 +335,9 @@ class PretrainedTextEncoder(TextEncoder):
                 self._cache[key] = h[i, : len(key)].clone()  # (L_i, D_enc)
 
     def _run(self, ids: Tensor, mask: Tensor) -> Tensor:
+        rows = getattr(self, "piece_rows", None)
+        if rows is not None:  # a corpus-vocabulary table (keep_vocabulary)
+            ids = rows[ids.clamp(max=len(rows) - 1)]
         out = self.model(input_ids=ids, attention_mask=mask.long())
         return out.last_hidden_state  # (B, L, D_enc)
 

@@ -145,6 +145,7 @@ def train_pt(
                 "epoch": stats.epoch,
                 "train_loss": float(np.mean(epoch_state["losses"])),
                 "noise_std_mean": float(model.noise_std.mean()),
+                "seconds": stats.seconds,
             }
         )
         if stats.dev is not None:
@@ -310,6 +311,7 @@ def train_nslpg(
                 "train_loss": float(np.mean([float(t.total) for t in terms])),
                 "train_pose": float(np.mean([float(t.pose) for t in terms])),
                 "train_gs": float(np.mean([float(t.gs) for t in terms])),
+                "seconds": stats.seconds,
             }
             if stats.dev is not None:
                 row["dev_pose"] = stats.dev

@@ -56,12 +56,14 @@ from nar_slp.distributed import barrier, init_world, rank_device, wrap_ddp
 from nar_slp.duracc import duracc_hits
 from nar_slp.loop import LoopResult, Selection, train_epochs
 from nar_slp.models.pose_vae import freeze
+from nar_slp.models.encoder_sources import SCRATCH
 from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.recipe import grad_clip
 from nar_slp.results_table import ResultsTable
 from nar_slp.students import BEST
 from nar_slp.training.student_data import (
     cache_frozen_features,
+    dataset_inputs,
     make_student_loader,
     teacher_latents,
 )
@@ -241,7 +243,14 @@ def train_student(
     n_values = _n_values(vae)
 
     seed_everything(cfg.seed)
-    model = build_student(cfg).to(device)
+    model = build_student(cfg)
+    if scfg.text_encoder == SCRATCH and scfg.scratch_vocab == "corpus":
+        model.encoder.keep_vocabulary(dataset_inputs(train_set, input_kind))
+    elif scfg.scratch_vocab not in ("corpus", "full"):
+        raise ValueError(
+            f"student.scratch_vocab={scfg.scratch_vocab!r}: valid 'corpus', 'full'"
+        )
+    model = model.to(device)
     model.input_kind = input_kind
     optimizer = torch.optim.AdamW(
         param_groups(model, scfg.train.lr, scfg.encoder_lr),

@@ -178,7 +178,11 @@ def train_slt(
         return None
 
     def end_epoch(stats: EpochStats) -> None:
-        row = {"epoch": stats.epoch, "train_loss": stats.means["translation"]}
+        row = {
+            "epoch": stats.epoch,
+            "train_loss": stats.means["translation"],
+            "seconds": stats.seconds,
+        }
         if use_gloss:
             row["train_ctc"] = stats.means["ctc"]
         if stats.dev is not None:
