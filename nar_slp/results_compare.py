@@ -1,38 +1,37 @@
 """Comparing a run's tables with the committed ones, cell by cell, within tolerance.
 
-Each cell of a reference table that has a ``<table>_se.csv`` is compared with the
-same cell of the run: ``tol = z * sqrt(2) * sqrt(se**2 + s**2)`` with ``se`` the
-committed bootstrap standard error, ``s`` the run-to-run standard deviation of
-``<table>_spread.csv`` (:mod:`nar_slp.results_spread`) and ``z`` Bonferroni-corrected
-over the cells compared. Why this tolerance, and the command line:
-:mod:`nar_slp.results_check`.
+Nothing is re-trained when the committed chapters are checked: every model comes from
+the shipped weights (:mod:`nar_slp.weights`). What can still differ between two
+machines is floating-point rounding (BLAS/oneDNN kernels, the CPU's vector width,
+the thread count) and what amplifies it (PT's autoregressive decoding and its
+counter stop, beam search). So each compared table ``<table>.csv`` of the reference
+has a ``<table>_tol.csv``: the tolerance of every cell, measured from runs of the
+same chapters over the same weights under other floating-point conditions
+(``benchmarks/measure_tolerance.py``; how: ``docs/reproducibility.md``)::
+
+    tol = max(FACTOR * |d|, FACTOR * r_col * |committed|, EXACT)
+
+``d`` is the largest difference of the cell over the measured runs, ``r_col`` the
+largest relative difference over its column (a cell computed the way its column's
+moving cells are may move where the measurement did not show it), ``FACTOR`` a
+margin for machines not measured. A table without a ``_tol.csv`` is not compared
+(listed as such); a check that compares nothing fails.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nar_slp.results_table import ResultsTable
-from nar_slp.systems import MEAN
 
-SE_SUFFIX = "_se"
-SPREAD_SUFFIX = "_spread"
-ALPHA = 0.05
-EXACT = 1e-9  # cells with a zero standard error must match to this
-# Cells not compared because the instrument is unstable by construction: what the
-# back-translation model writes for a constant pose is its decoder's language prior,
-# and every re-trained model has another (Mean test BLEU-1 22.9 / 18.9 / 22.9 over the
-# spread runs, 8.4 in a one-thread re-run). They stay reported in the tables.
-UNSTABLE_ROWS = {MEAN: ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE")}
-
-
-def unstable(system: str, column: str) -> bool:
-    """True for a cell the check reports but does not compare (UNSTABLE_ROWS)."""
-    return any(column.endswith(m) for m in UNSTABLE_ROWS.get(system, ()))
+TOL_SUFFIX = "_tol"
+EXACT = 1e-9  # cells that never moved must match to this
+FACTOR = 10.0  # tolerance = FACTOR x the measured floating-point difference
+# companion tables of a results folder, never compared themselves
+COMPANIONS = ("_se", "_sd", TOL_SUFFIX)
 
 
 class ResultsMismatchError(AssertionError):
@@ -68,47 +67,29 @@ class CheckReport:
 
     tables: list[str]
     n_cells: int
-    z: float
+    n_exact: int  # cells held to EXACT (never moved in the measurement)
     mismatches: list[Mismatch]
-    skipped: list[str]  # reference tables without a standard-error file
-    no_spread: list[str] = field(default_factory=list)  # ... without a spread file
+    skipped: list[str]  # reference tables without a tolerance file
     # claims.csv of both sides: (claims compared, [(claim, committed, new verdict)])
     verdicts: tuple[int, list[tuple[str, str, str]]] | None = None
-    n_unstable: int = 0  # cells of UNSTABLE_ROWS, reported but not compared
 
     @property
     def ok(self) -> bool:
         return not self.mismatches
 
     def summary(self) -> str:
-        head = (
+        lines = [
             f"results check: {self.n_cells} cells of {len(self.tables)} tables "
-            f"({', '.join(self.tables)}), tolerance = {self.z:.2f} x sqrt(2) x "
-            "sqrt(bootstrap se^2 + run-to-run sd^2)"
-        )
-        lines = [head]
-        if self.no_spread:
-            lines.append(
-                "no run-to-run spread (bootstrap se only): " + ", ".join(self.no_spread)
-            )
+            f"({', '.join(self.tables)}); tolerance = measured floating-point "
+            f"difference x {FACTOR:g}, {self.n_exact} cells exact (to {EXACT:g})"
+        ]
         if self.skipped:
-            lines.append(
-                f"not compared (no standard errors): {', '.join(self.skipped)}"
-            )
-        if self.n_unstable:
-            lines.append(
-                f"not compared (unstable by construction): {self.n_unstable} "
-                "back-translation cells of the Mean pose"
-            )
+            lines.append(f"not compared (no tolerance file): {', '.join(self.skipped)}")
         if self.verdicts is not None:
             n, changed = self.verdicts
             lines.append(
                 f"claim verdicts: {n - len(changed)} of {n} as committed"
-                + (
-                    " (reported, not checked: a verdict near its boundary may flip)"
-                    if changed
-                    else ""
-                )
+                + (" (reported, not checked)" if changed else "")
             )
             lines += [f"  ~ {c}: {a} -> {b}" for c, a, b in changed]
         if self.ok:
@@ -119,13 +100,6 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def bonferroni_z(n_cells: int, alpha: float = ALPHA) -> float:
-    """Two-sided z for a family-wise error ``alpha`` over ``n_cells`` comparisons."""
-    if n_cells < 1:
-        raise ValueError(f"bonferroni_z: n_cells must be >= 1, got {n_cells}")
-    return statistics.NormalDist().inv_cdf(1.0 - alpha / (2.0 * n_cells))
-
-
 def read_table(path: Path) -> ResultsTable:
     try:
         return ResultsTable.read_csv(path)
@@ -133,20 +107,20 @@ def read_table(path: Path) -> ResultsTable:
         raise ResultsMismatchError(f"cannot read {path}: {err}") from err
 
 
-def reference_tables(reference_dir: Path) -> tuple[list[str], list[str]]:
-    """Names of the reference tables with a standard-error file, and without."""
-    tables = sorted(
+def result_tables(folder: Path) -> list[str]:
+    """Names of the result tables of a folder (companions left out)."""
+    return sorted(
         p.stem
-        for p in reference_dir.glob("*.csv")
-        if not p.stem.endswith(SPREAD_SUFFIX)
+        for p in Path(folder).glob("*.csv")
+        if not p.stem.endswith(COMPANIONS) and p.name != CLAIMS_FILE
     )
-    with_se = [
-        t for t in tables if not t.endswith(SE_SUFFIX) and t + SE_SUFFIX in tables
-    ]
-    without = [
-        t for t in tables if not t.endswith(SE_SUFFIX) and t + SE_SUFFIX not in tables
-    ]
-    return with_se, without
+
+
+def reference_tables(reference_dir: Path) -> tuple[list[str], list[str]]:
+    """Names of the reference tables with a tolerance file, and without."""
+    tables = result_tables(reference_dir)
+    with_tol = [t for t in tables if (reference_dir / f"{t}{TOL_SUFFIX}.csv").exists()]
+    return with_tol, [t for t in tables if t not in with_tol]
 
 
 def cell_value(table: ResultsTable | None, system: str, column: str) -> float:
@@ -156,11 +130,47 @@ def cell_value(table: ResultsTable | None, system: str, column: str) -> float:
     return table.get(system, column)
 
 
-def compare_results(
-    run_dir: str | Path, reference_dir: str | Path, alpha: float = ALPHA
-) -> CheckReport:
-    """Compare every table of ``reference_dir`` that has a ``<table>_se.csv`` with the
-    same table in ``run_dir``.
+def _compare_table(
+    name: str, ref: ResultsTable, tol: ResultsTable, new: ResultsTable
+) -> tuple[int, int, list[Mismatch]]:
+    n_cells = n_exact = 0
+    mismatches = [
+        Mismatch(name, column=c, reason="column missing from the run")
+        for c in ref.columns
+        if c not in new.columns
+    ]
+    for system in ref.systems:
+        if system not in new.systems:
+            mismatches.append(Mismatch(name, system, reason="row missing from the run"))
+            continue
+        for column in ref.columns:
+            if column not in new.columns:
+                continue
+            r, n = ref.get(system, column), new.get(system, column)
+            if math.isnan(r) and math.isnan(n):
+                continue  # empty on both sides
+            if math.isnan(r) != math.isnan(n):
+                side = "the run" if math.isnan(n) else "the committed table"
+                mismatches.append(
+                    Mismatch(name, system, column, r, n, reason=f"value missing in {side}")
+                )
+                continue
+            t = cell_value(tol, system, column)
+            if math.isnan(t):
+                mismatches.append(
+                    Mismatch(name, system, column, r, n, reason="no tolerance for this cell")
+                )
+                continue
+            n_cells += 1
+            n_exact += t <= EXACT
+            if abs(n - r) > max(t, EXACT):
+                mismatches.append(Mismatch(name, system, column, r, n, max(t, EXACT)))
+    return n_cells, n_exact, mismatches
+
+
+def compare_results(run_dir: str | Path, reference_dir: str | Path) -> CheckReport:
+    """Compare every table of ``reference_dir`` that has a ``<table>_tol.csv`` with
+    the same table in ``run_dir``.
 
     A row, column or table of the reference missing from the run is a mismatch, and so
     is a value present on one side only. Raises :class:`ResultsMismatchError` when the
@@ -172,73 +182,68 @@ def compare_results(
     names, skipped = reference_tables(reference_dir)
     if not names:
         raise ResultsMismatchError(
-            f"{reference_dir} holds no table with a standard-error file "
-            f"(<table>{SE_SUFFIX}.csv): nothing to compare"
+            f"{reference_dir} holds no table with a tolerance file "
+            f"(<table>{TOL_SUFFIX}.csv): nothing to compare"
         )
-    cells: list[tuple[str, str, str, float, float, float]] = []
+    n_cells = n_exact = 0
     mismatches: list[Mismatch] = []
-    no_spread: list[str] = []
-    n_unstable = 0
     for name in names:
-        ref = read_table(reference_dir / f"{name}.csv")
-        se = read_table(reference_dir / f"{name}{SE_SUFFIX}.csv")
-        spread_path = reference_dir / f"{name}{SPREAD_SUFFIX}.csv"
-        spread = read_table(spread_path) if spread_path.exists() else None
-        if spread is None:
-            no_spread.append(name)
         path = run_dir / f"{name}.csv"
         if not path.exists():
-            mismatches.append(
-                Mismatch(name, reason=f"table missing from the run ({path})")
-            )
+            mismatches.append(Mismatch(name, reason=f"table missing from the run ({path})"))
             continue
-        new = read_table(path)
-        mismatches += [
-            Mismatch(name, column=c, reason="column missing from the run")
-            for c in ref.columns
-            if c not in new.columns
-        ]
-        for system in ref.systems:
-            if system not in new.systems:
-                mismatches.append(
-                    Mismatch(name, system, reason="row missing from the run")
-                )
-                continue
-            for column in ref.columns:
-                if column not in new.columns:
-                    continue
-                if unstable(system, column):
-                    n_unstable += 1
-                    continue
-                r, n = ref.get(system, column), new.get(system, column)
-                if math.isnan(r) and math.isnan(n):
-                    continue  # missing on both sides (a system not trained yet)
-                if math.isnan(r) != math.isnan(n):
-                    side = "the run" if math.isnan(n) else "the committed table"
-                    reason = f"value missing in {side}"
-                    mismatches.append(
-                        Mismatch(name, system, column, r, n, reason=reason)
-                    )
-                    continue
-                s = cell_value(se, system, column)
-                if math.isnan(s):
-                    reason = "no standard error for this cell"
-                    mismatches.append(
-                        Mismatch(name, system, column, r, n, reason=reason)
-                    )
-                    continue
-                run_sd = cell_value(spread, system, column)
-                noise = math.hypot(s, 0.0 if math.isnan(run_sd) else run_sd)
-                cells.append((name, system, column, r, n, noise))
-    z = bonferroni_z(max(len(cells), 1), alpha)
-    for name, system, column, r, n, noise in cells:
-        tol = max(z * math.sqrt(2.0) * noise, EXACT)
-        if abs(n - r) > tol:
-            mismatches.append(Mismatch(name, system, column, r, n, tol))
-    verdicts = verdict_changes(run_dir, reference_dir)
+        ref = read_table(reference_dir / f"{name}.csv")
+        tol = read_table(reference_dir / f"{name}{TOL_SUFFIX}.csv")
+        cells, exact, found = _compare_table(name, ref, tol, read_table(path))
+        n_cells, n_exact = n_cells + cells, n_exact + exact
+        mismatches += found
     return CheckReport(
-        names, len(cells), z, mismatches, skipped, no_spread, verdicts, n_unstable
+        names, n_cells, n_exact, mismatches, skipped, verdict_changes(run_dir, reference_dir)
     )
+
+
+def tolerance_tables(
+    reference_dir: str | Path, run_dirs: list[str | Path], factor: float = FACTOR
+) -> dict[str, ResultsTable]:
+    """The ``<table>_tol.csv`` of every result table of ``reference_dir``, measured
+    from ``run_dirs`` (the same chapters over the same weights under other
+    floating-point conditions); see the module docstring for the rule."""
+    reference_dir = Path(reference_dir)
+    out: dict[str, ResultsTable] = {}
+    for name in result_tables(reference_dir):
+        ref = read_table(reference_dir / f"{name}.csv")
+        runs = [read_table(Path(d) / f"{name}.csv") for d in run_dirs]
+        diff: dict[tuple[str, str], float] = {}
+        col_rel = dict.fromkeys(ref.columns, 0.0)
+        for system in ref.systems:
+            for column in ref.columns:
+                r = ref.get(system, column)
+                if math.isnan(r):
+                    continue
+                d = 0.0
+                for run in runs:
+                    n = cell_value(run, system, column)
+                    if math.isnan(n):
+                        raise ResultsMismatchError(
+                            f"{name}: row {system!r}, column {column!r} missing from a "
+                            "measured run; measure with complete runs"
+                        )
+                    d = max(d, abs(n - r))
+                diff[(system, column)] = d
+                if abs(r) > 0:
+                    col_rel[column] = max(col_rel[column], d / abs(r))
+        table = ResultsTable(list(ref.columns), [(ref.group_of(s), s) for s in ref.systems])
+        for system in ref.systems:
+            row = {}
+            for column in ref.columns:
+                if (system, column) not in diff:
+                    continue
+                r = ref.get(system, column)
+                tol = factor * max(diff[(system, column)], col_rel[column] * abs(r))
+                row[column] = tol if tol > EXACT else 0.0
+            table.add_row(system, ref.group_of(system), row)
+        out[name] = table
+    return out
 
 
 CLAIMS_FILE = "claims.csv"

@@ -234,6 +234,8 @@ def load_student(
         )
     model = build_student(saved_cfg)
     missing, unexpected = model.load_state_dict(ckpt.state_dict, strict=False)
+    if ckpt.extra.get("encoder_weights") == "package":  # shipped weights: the frozen
+        missing = [k for k in missing if not k.startswith("encoder.")]  # encoder's own
     if missing or unexpected:
         raise ValueError(
             f"checkpoint {source} does not match the student its config describes: "

@@ -105,6 +105,11 @@ def load_resume_state(
             VAE (``n_values``) or input kind.
     """
     ckpt = load_checkpoint(out_dir, device="cpu")
+    if "installed_from" in ckpt.extra:
+        raise ValueError(
+            f"{out_dir} holds shipped weights (nar_slp.weights), not a training run to "
+            "resume: train with resume=False, or in another run folder"
+        )
     check_compatible(ckpt.config, cfg.to_dict(), RESUME_KEYS, out_dir, ARCH_BEFORE)
     check_student_extra(ckpt.extra, out_dir, n_values=n_values, input_kind=input_kind)
     model.load_state_dict(ckpt.state_dict)

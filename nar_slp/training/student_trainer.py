@@ -60,7 +60,7 @@ from nar_slp.models.encoder_sources import SCRATCH
 from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.recipe import grad_clip
 from nar_slp.results_table import ResultsTable
-from nar_slp.students import BEST
+from nar_slp.students import BEST, load_student
 from nar_slp.training.student_data import (
     cache_frozen_features,
     dataset_inputs,
@@ -111,6 +111,24 @@ class StudentTrainResult:
             f"{name}: {len(self.history)} epochs{stop}, selected epoch "
             f"{best['epoch']}: dev {dev} ({seconds:.0f} s)"
         )
+
+
+def trained_student(
+    directory: str | Path, device: str | torch.device = "cpu"
+) -> StudentTrainResult:
+    """A finished :func:`train_student` run read back from its folder (trained in
+    the run folder, or shipped weights installed there by
+    :func:`nar_slp.weights.install_weights`): the dev-selected weights and the
+    stored history, selected epoch and early stop."""
+    directory = Path(directory)
+    extra = load_checkpoint(directory, with_optimizer=False).extra
+    return StudentTrainResult(
+        model=load_student(directory, device),
+        history=list(extra.get("history", [])),
+        directory=directory,
+        best_epoch=extra.get("best_epoch"),
+        stopped_early=bool(extra.get("stopped_early", False)),
+    )
 
 
 def _n_values(vae: nn.Module) -> int | None:
