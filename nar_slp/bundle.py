@@ -92,9 +92,17 @@ def export_bundle(
     epoch) with the run's VAE decoder and normaliser to ``out``.
 
     Written into a temporary folder next to ``out`` and moved into place at the end,
-    so a failed export leaves no half-written bundle; an existing ``out`` is replaced.
+    so a failed export leaves no half-written bundle. An existing ``out`` is replaced
+    only if it is a nar-slp bundle (its manifest says so), and only once the new one
+    is complete; any other non-empty folder is refused (:class:`BundleError`),
+    before anything is loaded or written.
     """
     run, out = Path(run), Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not _is_bundle(out):
+        raise BundleError(
+            f"{out} exists and is not a nar-slp bundle: not replacing it (give a new "
+            "or empty folder)"
+        )
     model = load_student(student_dir(run, system, seed))
     vae = load_vae(run / "vae")
     normaliser = Normaliser.load(run / "normaliser.json")
@@ -139,12 +147,24 @@ def export_bundle(
         tmp.chmod(0o755)  # mkdtemp/mkstemp made them private
         for file in tmp.iterdir():
             file.chmod(0o644)
+        old = None
         if out.exists():
-            shutil.rmtree(out)
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old."))
+            out.rename(old / out.name)
         tmp.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _is_bundle(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return manifest.get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _saved_config(run: Path, system: str, seed: int) -> dict[str, Any]:

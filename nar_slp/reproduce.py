@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         "--in-place", action="store_true", help="write executed notebooks to notebooks/"
     )
     parser.add_argument(
+        "--times", type=Path, help="write each chapter's seconds to this JSON file"
+    )
+    parser.add_argument(
         "--param",
         type=parse_param,
         action="append",
@@ -96,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     for nb in args.notebooks:
         if not nb.exists():
             parser.error(f"notebook {nb} does not exist")
+    times: dict[str, float] = {}
+    for nb in args.notebooks:
         target = nb if args.in_place else out_root / "notebooks" / nb.name
         target.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
@@ -109,10 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar=False,
         )
         strip_volatile_metadata(target)
-        print(
-            f"[reproduce] {nb.name} done in {time.perf_counter() - start:.0f} s",
-            flush=True,
-        )
+        times[nb.stem] = round(time.perf_counter() - start, 1)
+        print(f"[reproduce] {nb.name} done in {times[nb.stem]:.0f} s", flush=True)
+        if args.times:
+            args.times.parent.mkdir(parents=True, exist_ok=True)
+            args.times.write_text(json.dumps(times, indent=1) + "\n")
     return 0
 
 

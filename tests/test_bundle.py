@@ -64,3 +64,14 @@ def test_an_edited_config_is_refused(copy):
     path.write_text(text)
     with pytest.raises(BundleError, match="config.json does not match its SHA-256"):
         load_bundle(copy)
+
+
+def test_export_never_replaces_a_folder_that_is_not_a_bundle(tmp_path):
+    from nar_slp.bundle import export_bundle
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("months of work")
+    with pytest.raises(BundleError, match="not a nar-slp bundle: not replacing it"):
+        export_bundle(tmp_path / "no-run", mine)  # refused before reading the run
+    assert (mine / "thesis.tex").read_text() == "months of work"

@@ -1,7 +1,9 @@
-"""The chapters run end to end at the smoke preset, handing results through files.
+"""The chapters run end to end at the smoke preset, handing results through files,
+and train or load: the trained models exported as weights and loaded into a second run
+give that run every model without training, showing the same training records.
 
-Runs every committed notebook with papermill in a temporary run folder (so nothing in
-the repository is touched). About a minute on 2 cores.
+Runs every committed notebook with papermill in temporary run folders (so nothing in
+the repository is touched). About three minutes on 2 cores.
 """
 
 from pathlib import Path
@@ -37,11 +39,19 @@ def test_chapter_started_before_its_inputs_names_the_chapter_to_run(tmp_path):
         _run("02_vae_pretraining", tmp_path, tmp_path / "empty-run")
 
 
+def _stdout(nb, marker: str) -> str:
+    """The printed output of the cell whose source contains ``marker``."""
+    (cell,) = [c for c in nb.cells if marker in c.source]
+    return "".join(
+        o.get("text", "") for o in cell.outputs if o.get("name") == "stdout"
+    )
+
+
 def test_smoke_pipeline_runs_every_chapter_in_order(tmp_path, monkeypatch):
     monkeypatch.setenv("NAR_SLP_PROGRESS", "0")
+    monkeypatch.delenv("NAR_SLP_WEIGHTS", raising=False)
     run = tmp_path / "run"
-    for chapter in CHAPTERS:
-        _run(chapter, tmp_path, run)
+    trained = {chapter: _run(chapter, tmp_path, run) for chapter in CHAPTERS}
     for path in (
         "dataset.json",
         "normaliser.json",
@@ -67,3 +77,36 @@ def test_smoke_pipeline_runs_every_chapter_in_order(tmp_path, monkeypatch):
     table1 = (run / "results" / "table1.csv").read_text()
     assert "Ours (w/ KD)" in table1 and "PT (Base)" in table1
     assert "NSLP-G (GS +ft) [GT length]" in table1  # oracle rows apart from the main
+
+    # ... and the same chapters over those models, exported as weights: nothing trains
+    from nar_slp.weights import export_weights, read_manifest
+
+    weights = tmp_path / "weights"
+    manifest = export_weights(run, weights, preset="smoke")
+    assert {r["kind"] for r in manifest["models"].values()} == {
+        "vae", "student", "pt", "nslpg", "tae", "slt",
+    }
+    loaded_run, out = tmp_path / "loaded", tmp_path / "loaded-nb"
+    out.mkdir()
+    loaded = {
+        c: _run(c, out, loaded_run, WEIGHTS=str(weights)) for c in CHAPTERS[:5]
+    }
+    for path in manifest["models"]:
+        assert "installed_from" in (loaded_run / path / "config.json").read_text()
+        assert not (loaded_run / path / "optimizer.safetensors").exists()  # no training
+    # both paths show the stored training record (loading marks the shipped models)
+    students = "results[key].append"
+    assert _stdout(loaded["03_distill"], students) == _stdout(
+        trained["03_distill"], students
+    )
+    for chapter, marker in (("02_vae_pretraining", "histories ="),
+                            ("05_evaluation", "print(describe_training(folder))")):
+        shown = _stdout(loaded[chapter], marker)
+        assert shown.count("[shipped weights]") == 2, shown
+        assert shown.replace(" [shipped weights]", "") == _stdout(
+            trained[chapter], marker
+        )
+    assert (loaded_run / "results" / "table1.csv").exists()
+    # loading never replaces a model trained in the run folder unless asked
+    with pytest.raises(papermill.PapermillExecutionError, match="OVERWRITE"):
+        _run("02_vae_pretraining", out, run, WEIGHTS=str(weights))
