@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: the CPU wheel; an unpinned torch pulls gigabytes of CUDA wheels
 	$(PY) -m pip install -q "$(TORCH_PIN)"
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[notebooks,dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -55,7 +55,7 @@ retrain: setup
 	$(PY) -m nar_slp.weights export $(RETRAIN_RUN) weights/default \
 		--times $(RETRAIN_RUN)/chapter_seconds.json
 	$(MAKE) notebooks
-	$(VENV)/bin/nar-slp export --run-dir runs/default --out bundles/default-kd
+	$(VENV)/bin/nar-slp export --run-dir runs/default --out nar_slp/shipped/default-kd
 	$(MAKE) tolerance
 
 # The results check's per-cell tolerance: what floating point alone moves (one

@@ -2,11 +2,11 @@
 
 nbval compares every code cell's text output unless the cell is marked
 ``# NBVAL_IGNORE_OUTPUT``; an output that comes from training (a loss, a generated
-length) differs on another CPU, thread count or seed and fails ``make test``. Run the
-chapters once more with another thread count or seed (``make spread`` leaves such runs
-under ``runs/seed*/notebooks/``) and compare them with the committed notebooks:
+length) may differ on another CPU or thread count and fail ``make test``. Run the
+chapters once more under other conditions (``make tolerance`` leaves such runs under
+``runs/tolerance-*/notebooks/``) and compare them with the committed notebooks:
 
-    python benchmarks/nbval_compared_outputs.py notebooks runs/seed100/notebooks
+    python benchmarks/nbval_compared_outputs.py notebooks runs/tolerance-threads1/notebooks
 
 Prints one line per differing compared cell (chapter, cell index, first differing
 line on each side), after the substitutions of ``notebooks/sanitize.cfg``. A cell

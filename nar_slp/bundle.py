@@ -8,7 +8,9 @@ A bundle is what a run's main student needs to sign a sentence, and nothing else
     bundle/pgm.safetensors       the VAE decoder (the PGM, §3.2); no encoder
     bundle/normaliser.json       the [0, 1] normaliser the poses were scaled with
     bundle/config.json           the full Config, the VAE's frame width, the input
-                                 kind, the system, seed and epoch it was trained to
+                                 kind, the system, seed and epoch it was trained to,
+                                 and the words of its training texts (``vocabulary``,
+                                 what ``nar-slp generate`` warns against)
     bundle/manifest.json         every file above with its size and SHA-256
 
 Safetensors and JSON only (no pickle). :func:`load_bundle` refuses a bundle whose
@@ -34,9 +36,9 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.models.text_encoder import PretrainedTextEncoder
-from nar_slp.paths import repo_root
 from nar_slp.students import load_student, student_dir
 from nar_slp.training.vae_trainer import load_vae
+from nar_slp.vocabulary import run_vocabulary
 
 FORMAT = "nar-slp-bundle"
 VERSION = 1
@@ -49,8 +51,9 @@ FILES = (
 MANIFEST = "manifest.json"
 
 
-# The committed default run's main student, shipped in the repository.
-SHIPPED_BUNDLE = repo_root() / "bundles" / "default-kd"
+# The committed default run's main student, shipped inside the package (package data),
+# so an installed wheel finds it as a checkout does.
+SHIPPED_BUNDLE = Path(__file__).resolve().parent / "shipped" / "default-kd"
 
 
 class BundleError(ValueError):
@@ -98,7 +101,11 @@ def export_bundle(
     before anything is loaded or written.
     """
     run, out = Path(run), Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not _is_bundle(out):
+    if (
+        out.exists()
+        and (not out.is_dir() or any(out.iterdir()))
+        and not _is_bundle(out)
+    ):
         raise BundleError(
             f"{out} exists and is not a nar-slp bundle: not replacing it (give a new "
             "or empty folder)"
@@ -125,6 +132,9 @@ def export_bundle(
         "text_encoder": full.student.text_encoder,
         "encoder_weights": "package" if _frozen_encoder(model) else "bundled",
     }
+    vocab = run_vocabulary(run)
+    if vocab is not None:
+        info["vocabulary"] = sorted(vocab)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:

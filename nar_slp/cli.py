@@ -15,10 +15,13 @@ and the other way round::
 
 ``generate --system`` takes any system of :data:`nar_slp.registry.SYSTEMS` (the three
 students and the six baselines: ``pt_base``, ``nslpg_gs_ft``...) trained in the run;
-``--model bundle/`` signs with an exported bundle instead of a run; without
-``--model`` and without a trained student in the run, it uses the bundle shipped in
-the repository (:data:`nar_slp.bundle.SHIPPED_BUNDLE`, the committed default run's
-main student). The subcommands themselves are :mod:`nar_slp.commands`.
+``--model bundle/`` signs with an exported bundle instead. Without ``--run-dir`` at
+the ``default`` preset, a system the run folder does not hold comes from the shipped
+weights (``weights/default``) or, for ``kd`` seed 0, the bundle shipped in the package
+(:data:`nar_slp.bundle.SHIPPED_BUNDLE`); anything else that is not there is an error
+naming it, never another model (:mod:`nar_slp.commands.generate`). The subcommands
+themselves are :mod:`nar_slp.commands`, imported only when one runs, so ``--help``
+answers without loading torch. Relative paths are taken from the current directory.
 
 Training resumes from the last checkpoint in the run folder (``student``, ``vae``) or
 reuses a finished one (``pt``, ``nslpg``, ``tae``, ``slt``; ``--retrain`` starts over).
@@ -35,15 +38,13 @@ is wrong and exit code 2, before anything is written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from nar_slp.commands.build import TRAINABLE, cmd_data, cmd_train
-from nar_slp.commands.common import UsageError
-from nar_slp.commands.generate import cmd_generate
-from nar_slp.commands.publish import cmd_evaluate, cmd_export
+from nar_slp.commands.common import TRAINABLE, UsageError, absolute_paths
 from nar_slp.config import PRESETS
-from nar_slp.registry import SYSTEMS
+from nar_slp.systems import SYSTEM_KEYS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--data-dir", default=None, help="a PT-format folder")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.set_defaults(func=cmd_data)
+    p.set_defaults(func="build:cmd_data")
 
     p = sub.add_parser("train", help="train one component of a run")
     p.add_argument("what", choices=TRAINABLE)
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--retrain", action="store_true", help="start over")
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func="build:cmd_train")
 
     p = sub.add_parser(
         "generate", help="sign sentences with a trained student or baseline"
@@ -91,32 +92,48 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--input", default=None, help="a file of sentences, or - (stdin)")
     p.add_argument(
-        "--system", default="kd", help=f"one of {', '.join(SYSTEMS)} (default kd)"
+        "--system",
+        default=None,
+        help=f"one of {', '.join(SYSTEM_KEYS)} (default kd; with --model: the "
+        "bundle's)",
     )
-    p.add_argument("--seed", type=int, default=0, help="a student's training seed")
-    p.add_argument("--out", required=True, help="x.pose | x.gif | x.mp4 | x.skels")
+    p.add_argument(
+        "--seed", type=int, default=None, help="a student's training seed (default 0)"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="x.pose | x.gif | x.mp4 | x.skels (folder must exist)",
+    )
     p.add_argument("--model", default=None, help="an exported bundle folder")
     p.add_argument("--device", default="auto")
-    p.set_defaults(func=cmd_generate)
+    p.set_defaults(func="generate:cmd_generate")
 
     p = sub.add_parser("export", help="write a self-contained bundle of a student")
     common(p)
     p.add_argument("--out", required=True, help="the bundle folder to write")
-    p.add_argument("--system", default="kd")
+    p.add_argument("--system", default="kd", help="kd, no_kd or no_bert")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func="publish:cmd_export")
 
     p = sub.add_parser("evaluate", help="print a run's Table 1")
     common(p)
-    p.set_defaults(func=cmd_evaluate)
+    p.set_defaults(func="publish:cmd_evaluate")
     return parser
+
+
+def command(name: str):
+    """The function of ``"module:function"`` in :mod:`nar_slp.commands`, imported now
+    (torch and the models load only for a command that runs)."""
+    module, _, func = name.partition(":")
+    return getattr(importlib.import_module(f"nar_slp.commands.{module}"), func)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = absolute_paths(parser.parse_args(argv))
     try:
-        return int(args.func(args))
+        return int(command(args.func)(args))
     except UsageError as err:
         print(f"nar-slp {args.command}: {err}", file=sys.stderr)
         return 2

@@ -53,17 +53,22 @@ def run_dir(preset: str, override: str | Path | None = None) -> Path:
     return repo_root() / "runs" / preset
 
 
-def results_dir(preset: str, override: str | Path | None = None) -> Path:
+def results_dir(
+    preset: str, override: str | Path | None = None, create: bool = True
+) -> Path:
     """``results/<preset>/`` under the repo root, or ``<run>/results`` for a run in a
     folder of its own (``override``, e.g. tests and experiments), so such runs never
-    overwrite the committed tables. Created if missing."""
+    overwrite the committed tables. Created if missing, unless ``create`` is False
+    (a reader such as ``nar-slp evaluate`` must not create a folder in a run that is
+    not there)."""
     override = _override(override)
     path = (
         run_dir(preset, override) / "results"
         if override
         else (repo_root() / "results" / preset)
     )
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -21,6 +21,13 @@ REAL_FLOOR = "Real vs real (GT of the other split)"
 # No student can beat it on FGD, since the student's poses pass through the same PGM.
 PGM_FLOOR = "PGM (teacher latents)"
 OURS_KD, OURS_NO_KD, OURS_NO_BERT = "Ours (w/ KD)", "Ours (w/o KD)", "Ours (w/o BERT)"
+# The students of chapter 03: run-folder key (<run>/students/<key>/) -> row name.
+# Their training overrides are :data:`nar_slp.students.STUDENT_VARIANTS`.
+STUDENT_SYSTEMS: dict[str, str] = {
+    "kd": OURS_KD,
+    "no_kd": OURS_NO_KD,
+    "no_bert": OURS_NO_BERT,
+}
 PT_BASE, PT_FPGN = "PT (Base)", "PT (FP&GN)"
 NSLPG_ROWS = ("NSLP-G (Base)", "NSLP-G (GS)", "NSLP-G (Base +ft)", "NSLP-G (GS +ft)")
 # The baselines of chapter 04: run-folder key (<run>/baselines/<key>/,
@@ -34,6 +41,9 @@ BASELINE_SYSTEMS: dict[str, str] = {
     "nslpg_gs_ft": NSLPG_ROWS[3],
 }
 BASELINE_ROWS: tuple[str, ...] = tuple(BASELINE_SYSTEMS.values())
+# Every key of :data:`nar_slp.registry.SYSTEMS`, in its order, without importing torch
+# (``nar-slp --help`` lists them; a test keeps the two equal).
+SYSTEM_KEYS: tuple[str, ...] = (*STUDENT_SYSTEMS, *BASELINE_SYSTEMS)
 # Oracle variants, never in the main rows: PT with the ground-truth first frame,
 # counter and length (how the public PT code evaluates); NSLP-G with ground-truth
 # lengths (the original NSLP-G setting).

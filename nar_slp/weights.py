@@ -9,6 +9,7 @@ Layout: the run folder's own paths, one checkpoint folder (:mod:`nar_slp.checkpo
 format, no pickle) per trained model::
 
     weights/default/
+        normaliser.json               the run's [0, 1] normaliser (what the models read)
         manifest.json                 every file's bytes and SHA-256, and per model
                                       what produced it (preset, overrides, seed,
                                       epochs, selected epoch, training seconds,
@@ -57,6 +58,7 @@ SHIPPED = "shipped"  # the notebooks' WEIGHTS value for the folder below
 SHIPPED_WEIGHTS = repo_root() / "weights" / "default"
 WEIGHTS_ENV = "NAR_SLP_WEIGHTS"  # nbval and `make reproduce` set it to "shipped"
 INSTALLED = "installed_from"  # checkpoint extra of an installed model
+NORMALISER = "normaliser.json"  # the run's, beside the models: a loaded system needs it
 HISTORY_FILE = "history.json"  # the VAE's per-epoch history beside its checkpoint
 BEST = "best"  # a student's dev-selected epoch (nar_slp.students.BEST)
 
@@ -321,11 +323,18 @@ def export_weights(
                     "bytes": file.stat().st_size,
                     "sha256": _sha256(file),
                 }
+        if normaliser.is_file():  # what a loaded system scales its poses with
+            shutil.copyfile(normaliser, tmp / NORMALISER)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
             "preset": preset,
             "normaliser_sha256": _sha256(normaliser) if normaliser.is_file() else None,
+            "files": {
+                f.name: {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+                for f in sorted(tmp.iterdir())
+                if f.is_file()
+            },
             "produced_by": {"machine": machine(), **dict(produced_by or {})},
             "total_bytes": sum(
                 f["bytes"] for r in records.values() for f in r["files"].values()
@@ -398,22 +407,25 @@ def verify_model(weights: str | Path, name: str, manifest: Mapping | None = None
         raise WeightsError(f"{weights} holds no model {name!r}{hint}")
     record = models[name]
     for file, expected in record["files"].items():
-        path = weights / name / file
-        if not path.is_file():
-            raise WeightsError(f"{path} is missing (listed in {weights / MANIFEST})")
-        size = path.stat().st_size
-        if size != expected["bytes"]:
-            raise WeightsError(
-                f"{path} has {size} bytes; {MANIFEST} says {expected['bytes']}"
-            )
-        if _sha256(path) != expected["sha256"]:
-            raise WeightsError(f"{path} does not match its SHA-256 in {MANIFEST}")
+        _check_file(weights / name / file, expected)
     return record
 
 
+def _check_file(path: Path, expected: Mapping[str, Any]) -> None:
+    if not path.is_file():
+        raise WeightsError(f"{path} is missing (listed in its {MANIFEST})")
+    size = path.stat().st_size
+    if size != expected["bytes"]:
+        raise WeightsError(f"{path} has {size} bytes; {MANIFEST} says {expected['bytes']}")
+    if _sha256(path) != expected["sha256"]:
+        raise WeightsError(f"{path} does not match its SHA-256 in {MANIFEST}")
+
+
 def verify_weights(weights: str | Path = SHIPPED_WEIGHTS) -> dict[str, Any]:
-    """Check every model of a weights folder; return the manifest."""
+    """Check every file of a weights folder; return the manifest."""
     manifest = read_manifest(weights)
+    for file, expected in manifest.get("files", {}).items():
+        _check_file(Path(weights) / file, expected)
     for name in manifest["models"]:
         verify_model(weights, name, manifest)
     return manifest

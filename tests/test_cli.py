@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -76,7 +78,8 @@ def test_wrong_type_and_missing_inputs(tmp_path, capsys):
     assert "--data-dir" in _err_line(capsys)
     assert not run.exists()
     assert main(["evaluate", "--preset", "smoke", "--run-dir", str(run)]) == 2
-    assert "05_evaluation" in _err_line(capsys)
+    assert f"{run} does not exist" in _err_line(capsys)
+    assert not run.exists()  # evaluate reads: it creates no <run>/results
     assert main(["generate", "--run-dir", str(run), "--out", "x.pose"]) == 2
     assert "no sentence given" in _err_line(capsys)
     assert main(["generate", "rain", "--run-dir", str(run), "--out", "x.txt"]) == 2
@@ -97,10 +100,26 @@ def test_wrong_type_and_missing_inputs(tmp_path, capsys):
         == 2
     )
     assert "valid systems are kd, no_kd, no_bert, pt_base, pt_fpgn" in _err_line(capsys)
-    # a baseline that was not trained: no bundle fallback, one line naming the folder
-    args = ["generate", "rain", "--run-dir", str(run), "--out", "x.pose"]
+    # a named run folder that is not there: no fallback, one line naming it
+    args = [
+        "generate",
+        "rain",
+        "--run-dir",
+        str(run),
+        "--out",
+        str(tmp_path / "x.pose"),
+    ]
     assert main([*args, "--system", "nslpg_gs"]) == 2
-    assert "baselines/nslpg_gs holds no trained NSLP-G (GS)" in _err_line(capsys)
+    assert f"{run} does not exist: give the folder of a trained run" in _err_line(
+        capsys
+    )
+    # a baseline the run does not hold: the command that trains it
+    run.mkdir()
+    assert main([*args, "--system", "nslpg_gs"]) == 2
+    assert _err_line(capsys).endswith(
+        f"no trained nslpg_gs in {run}: nar-slp train nslpg --run-dir {run}"
+    )
+    run.rmdir()
     with pytest.raises(SystemExit) as exit_:
         main(["train", "everything"])
     assert exit_.value.code == 2  # argparse: invalid choice
@@ -129,6 +148,11 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     texts = tmp_path / "texts.txt"
     texts.write_text("rain in the north\n\nsunny tomorrow\n")
     skels = tmp_path / "gen" / "signs.skels"
+    assert main(["generate", "--input", str(texts), *smoke, "--out", str(skels)]) == 2
+    assert f"--out {skels}: its folder {skels.parent} does not exist" in _err_line(
+        capsys
+    )
+    skels.parent.mkdir()
     assert main(["generate", "--input", str(texts), *smoke, "--out", str(skels)]) == 0
     seqs = read_split(skels.parent, "signs")
     assert [s.text for s in seqs] == ["rain in the north", "sunny tomorrow"]
@@ -154,6 +178,9 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     bundle = tmp_path / "bundle"
     assert main(["export", *smoke, "--out", str(bundle)]) == 0
     assert "bundle of kd seed 0" in capsys.readouterr().out
+    # the words of the run's training texts travel with it (out-of-domain warnings)
+    info = json.loads((bundle / "config.json").read_text())
+    assert {"rain", "north"} <= set(info["vocabulary"])
     again = tmp_path / "again.skels"
     assert (
         main(

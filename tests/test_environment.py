@@ -17,10 +17,14 @@ def _name(requirement: str) -> str:
     )
 
 
-def _pyproject() -> dict[str, str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-        "dependencies"
-    ]
+def _pyproject(extras: bool = True) -> dict[str, str]:
+    """The package's requirements, with its extras (notebooks, dev) unless not."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = list(project["dependencies"])
+    if extras:
+        deps += [
+            d for group in project["optional-dependencies"].values() for d in group
+        ]
     return {_name(d): d for d in deps}
 
 
@@ -32,6 +36,13 @@ def _environment() -> dict[str, str]:
 
 def test_environment_and_pyproject_list_the_same_packages():
     assert set(_pyproject()) == set(_environment())
+
+
+def test_the_package_needs_no_notebook_or_test_tools():
+    # a pip-installed nar-slp runs without Jupyter, papermill or pytest: extras
+    tools = {"jupyterlab", "ipykernel", "ipywidgets", "papermill", "nbval", "pytest"}
+    assert not tools & set(_pyproject(extras=False))
+    assert tools | {"ruff"} <= set(_pyproject())
 
 
 def test_torch_is_pinned_in_environment_and_makefile():

@@ -5,16 +5,20 @@ and normaliser, then with each trained component (``train student`` also under
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from nar_slp.commands.common import (
+    TRAINABLE,
     UsageError,
     build_config,
+    creatable_folder,
     need,
     parse_sets,
     resolve_device,
     run_folder,
     student_variant,
+    writable_folder,
 )
 from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.run_data import (
@@ -31,14 +35,16 @@ from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.training.student_trainer import train_student
 from nar_slp.training.vae_trainer import load_vae, train_vae
 
-TRAINABLE = ("vae", "student", "pt", "nslpg", "tae", "slt")
+__all__ = ["TRAINABLE", "cmd_data", "cmd_train"]
 
 
 def cmd_data(args: argparse.Namespace) -> int:
     cfg = build_config(args.preset, args.set, None)
     if args.data_dir is not None:
-        need(Path(args.data_dir), "--data-dir must be a PT-format folder")
-    run = run_folder(args)
+        data_dir = need(Path(args.data_dir), "--data-dir must be a PT-format folder")
+        if not data_dir.is_dir() or not os.access(data_dir, os.R_OK | os.X_OK):
+            raise UsageError(f"--data-dir {data_dir} is not a readable folder")
+    run = creatable_folder(run_folder(args), "--run-dir")
     folder = prepare_data(cfg, run, args.data_dir)
     _, splits, _ = read_run_splits(run)
     fit_normaliser(run, splits)  # fitted on train, written to normaliser.json
@@ -66,6 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = build_config(args.preset, args.set, args.seed)
     run = run_folder(args)
     need(run / "normaliser.json", f"run `nar-slp data --run-dir {run}` first")
+    writable_folder(run, "--run-dir")  # where every trainer writes its checkpoints
     # the student resolves "auto" itself (under torchrun: each rank's own GPU)
     device = args.device if args.what == "student" else resolve_device(args.device)
     needs_vae = {"student": "vae", "nslpg": "vae_mse"}

@@ -13,7 +13,6 @@ finished holds its last frame (its counter then reads "end").
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,14 @@ from matplotlib import animation
 from nar_slp.visualisation.draw import FrameView, HandMode, _hold, auto_limits
 
 FPS = 25
+TITLE_PT = 9  # font size of the panel titles and the sentence
+
+
+def wrap_title(title: str, panel_width: float, fontsize: float = TITLE_PT) -> str:
+    """``title`` wrapped to lines that fit a panel ``panel_width`` inches wide (an
+    average character is about 0.6 em), so a long sentence is never clipped."""
+    chars = max(12, int(panel_width * 72 / (0.6 * fontsize)) - 2)
+    return "\n".join(textwrap.wrap(title, chars)) or title
 
 
 def _figure(n_panels: int, limits, panel_width: float, text_lines: int):
@@ -72,17 +79,22 @@ def side_by_side(
     if hands == "inset":  # headroom so the hand insets sit above the shoulders
         limits = (limits[0], limits[1], limits[2] - 0.15, limits[3])
     wrapped = textwrap.wrap(text, 30 * len(seqs)) if text else []
-    fig, axes = _figure(len(seqs), limits, panel_width, len(wrapped))
+    panel_titles = [
+        wrap_title(f"{title} ({len(seq)} frames)", panel_width)
+        for seq, title in zip(seqs, titles, strict=True)
+    ]
+    title_lines = max(t.count("\n") for t in panel_titles)  # beyond the first
+    fig, axes = _figure(len(seqs), limits, panel_width, len(wrapped) + title_lines)
     fig.set_dpi(dpi)
     views, counters = [], []
-    for ax, seq, title in zip(axes, seqs, titles, strict=True):
+    for ax, seq, title in zip(axes, seqs, panel_titles, strict=True):
         views.append(FrameView(ax, seq[0], hands=hands, limits=limits))
-        ax.set_title(f"{title} ({len(seq)} frames)", fontsize=9)
+        ax.set_title(title, fontsize=TITLE_PT)
         counters.append(
             ax.text(0.5, 0.01, "", transform=ax.transAxes, ha="center", fontsize=7)
         )
     if wrapped:
-        fig.suptitle("\n".join(wrapped), fontsize=9)
+        fig.suptitle("\n".join(wrapped), fontsize=TITLE_PT)
     fig.tight_layout()
     t_max = max(len(s) for s in seqs)
 
@@ -135,7 +147,13 @@ def animate(
 class PyAVWriter(animation.AbstractMovieWriter):
     """An MP4 writer built on PyAV (installed with pose-format), for machines where
     matplotlib finds no ffmpeg binary. H.264 (yuv420p) when the codec exists, else
-    MPEG-4 part 2; the frame is cropped to even width and height as yuv420p needs."""
+    MPEG-4 part 2.
+
+    Each frame is the figure's own canvas buffer, so its size is what matplotlib drew
+    (rounding figure inches times dpi is not: 3.84 in at 90 dpi draws 345 rows, not
+    346). yuv420p needs even sides: the first frame is cropped to even width and
+    height, and every later frame cropped or padded (white) to that size.
+    """
 
     def __init__(self, fps: float = FPS, codec: str | None = None, bitrate=None):
         super().__init__(fps=fps, bitrate=bitrate)
@@ -156,20 +174,27 @@ class PyAVWriter(animation.AbstractMovieWriter):
     def grab_frame(self, **savefig_kwargs):
         import av
 
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="rgba", dpi=self.dpi)
-        w, h = (
-            round(self.fig.get_figwidth() * self.dpi),
-            round(self.fig.get_figheight() * self.dpi),
-        )
-        rgba = np.frombuffer(buf.getvalue(), np.uint8).reshape(h, w, 4)
-        rgb = np.ascontiguousarray(rgba[: h - h % 2, : w - w % 2, :3])  # (H, W, 3)
+        rgba = self._canvas_rgba()  # (H, W, 4)
         if self._size is None:
-            self._size = rgb.shape[1], rgb.shape[0]
+            h, w = rgba.shape[:2]
+            self._size = w - w % 2, h - h % 2
             self._stream.width, self._stream.height = self._size
+        rgb = _fit(rgba[..., :3], self._size)  # (H, W, 3), even sides
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
+
+    def _canvas_rgba(self) -> np.ndarray:
+        """The figure drawn at the writer's dpi, as its canvas holds it."""
+        fig, dpi = self.fig, self.fig.dpi
+        if self.dpi != dpi:
+            fig.set_dpi(self.dpi)
+        try:
+            fig.canvas.draw()
+            return np.array(fig.canvas.buffer_rgba())  # a copy: the canvas is reused
+        finally:
+            if self.dpi != dpi:
+                fig.set_dpi(dpi)
 
     def finish(self):
         for packet in self._stream.encode(None):
@@ -177,9 +202,24 @@ class PyAVWriter(animation.AbstractMovieWriter):
         self._container.close()
 
 
+def _fit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``rgb`` (H, W, 3) cropped at the bottom/right, or padded there with white, to
+    ``size`` (W, H); contiguous, as PyAV wants it."""
+    w, h = size
+    out = np.full((h, w, 3), 255, dtype=np.uint8)
+    crop = rgb[:h, :w]
+    out[: crop.shape[0], : crop.shape[1]] = crop
+    return out
+
+
+def has_ffmpeg() -> bool:
+    """Whether matplotlib finds an ffmpeg binary (else MP4 goes through PyAV)."""
+    return animation.writers.is_available("ffmpeg")
+
+
 def mp4_writer(fps: float = FPS) -> animation.AbstractMovieWriter:
     """matplotlib's ffmpeg writer when the binary exists, else :class:`PyAVWriter`."""
-    if animation.writers.is_available("ffmpeg"):
+    if has_ffmpeg():
         return animation.FFMpegWriter(fps=fps)
     return PyAVWriter(fps=fps)
 

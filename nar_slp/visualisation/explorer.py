@@ -11,7 +11,7 @@ Agg at exactly the size they are displayed (``panel_px`` per sequence, default
 :data:`PANEL_PX`): sharp, and the panel with its controls fits a laptop window; it
 works in any kernel and headless under nbval. Without ipywidgets, ``build_explorer``
 returns a static matplotlib strip of the first sentence instead. With no models it
-explores the model shipped in ``bundles/`` (:func:`shipped_models`), as
+explores the model shipped in the package (:func:`shipped_models`), as
 :func:`explorer_models` does for a run without trained students.
 """
 

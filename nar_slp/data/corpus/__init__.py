@@ -75,6 +75,7 @@ __all__ = [
     "realise",
     "sample_sentence",
     "sequence_signers",
+    "training_texts",
 ]
 
 PHOENIX_SIZES = (7096, 519, 642)  # PHOENIX-2014T train / dev / test sentences
@@ -178,6 +179,13 @@ def sequence_signers(cfg: CorpusConfig) -> dict[str, list[int]]:
         out[split] = [signer for _, signer in items[start : start + n]]
         start += n
     return out
+
+
+def training_texts(cfg: CorpusConfig) -> list[str]:
+    """The training split's sentences of :func:`generate_splits`, in order (cheap: no
+    motion), e.g. for the vocabulary a model of this corpus was trained on."""
+    _check_config(cfg)
+    return [sentence.text for sentence, _ in _draw_items(cfg)[: cfg.n_train]]
 
 
 def _summary(values: np.ndarray) -> dict[str, float]:
