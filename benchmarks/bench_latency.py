@@ -5,7 +5,7 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_latency.py            # the shipped model
     OMP_NUM_THREADS=2 python benchmarks/bench_latency.py --run runs/default
 
-Loads the model shipped in the repository (``bundles/default-kd``, the committed
+Loads the model shipped in the repository (``nar_slp/shipped/default-kd``, the committed
 default run's main student) or, with ``--run``, the main student of a trained run
 (``students/kd/seed0``, the dev-selected epoch) with its VAE and normaliser, and
 times :func:`nar_slp.visualisation.explorer.

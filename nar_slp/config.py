@@ -181,20 +181,8 @@ class StudentConfig:
     # before the first epoch, instead of in every step. Measured at `default` on CPU:
     # the same metrics, no speed-up (ratio 0.99, benchmarks/README.md); off.
     cache_teacher: bool = False
-    # The recipe study (benchmarks/README.md, "What makes the student generalise")
-    # found no recipe that helps at this corpus size by more than ~2 seed sd (warm-up +
-    # cosine, dropout 0.1, relative positions, 16-32 epochs: dev L_pose 0.0134 vs
-    # 0.0138; longer over-fits); the data size is the lever (7,096 sentences: 0.0119),
-    # which the CPU budget cannot pay for, so this recipe stays. Measured since: the
-    # dev-L_pose selection itself keeps the student static (32 epochs, last epoch:
-    # dev FGD 102 vs 293 for this recipe, worse dev L_pose; benchmarks/README.md).
-    # CPU budget: chapter 03 trains 3 systems x 3 seeds; at 2 threads an epoch takes
-    # ~5 s for the frozen-MiniLM students and ~23 s for the same-size scratch
-    # "w/o BERT" student (measured in the committed run). At 5 epochs the
-    # dev-selected epoch was the last in 7 of 9 runs and the students' test FGD was
-    # 362-388 (Mean pose: 606): they were still learning. train.patience: early stop
-    # after this many epochs without a better dev selection score (dev L_pose +
-    # L_length, nar_slp.training.student_dev).
+    # The committed recipe (8 epochs, the dev-selected one kept); what the studies
+    # measured of it and of other recipes: benchmarks/README.md.
     train: TrainConfig = TrainConfig(lr=1e-3, epochs=8, batch_size=16)
 
 

@@ -311,8 +311,8 @@ def evaluate_output(
     counts = bootstrap_counts(len(refs), n_boot, boot_seed)  # (n_boot, N)
     ec = cfg.eval
     kid_args = {
-        "kid_subsets": getattr(ec, "fgd_kid_subsets", 100),
-        "kid_subset_size": getattr(ec, "fgd_kid_subset_size", 1000),
+        "kid_subsets": ec.fgd_kid_subsets,
+        "kid_subset_size": ec.fgd_kid_subset_size,
         "seed": boot_seed,
     }
     overall = fgd_report(

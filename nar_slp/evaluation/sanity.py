@@ -118,8 +118,8 @@ def perturbation_table(
     ec = cfg.eval
     args = {
         "scale": ec.fgd_scale,
-        "kid_subsets": getattr(ec, "fgd_kid_subsets", 100),
-        "kid_subset_size": getattr(ec, "fgd_kid_subset_size", 1000),
+        "kid_subsets": ec.fgd_kid_subsets,
+        "kid_subset_size": ec.fgd_kid_subset_size,
         "seed": seed,
     }
     ref_a = [np.asarray(getattr(p, "poses", p), np.float32) for p in ref_a]
