@@ -37,7 +37,13 @@ from nar_slp.results_compare import FACTOR, read_table, result_tables
 from nar_slp.weights import machine
 
 ROOT = repo_root()
-CHAPTERS = ["01_data", "02_vae_pretraining", "03_distill", "04_baselines", "05_evaluation"]
+CHAPTERS = [
+    "01_data",
+    "02_vae_pretraining",
+    "03_distill",
+    "04_baselines",
+    "05_evaluation",
+]
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CONDITIONS = {
     "threads1": ONE_THREAD,
@@ -77,7 +83,9 @@ def run_condition(name: str, env_changes: dict[str, str], runs: Path) -> Path:
     return run / "results"
 
 
-def _moves(reference: Path, run: Path, name: str) -> tuple[int, int, float, float, list]:
+def _moves(
+    reference: Path, run: Path, name: str
+) -> tuple[int, int, float, float, list]:
     """Cells compared, cells that differ, max |d|, max |d|/|value|, moving columns."""
     ref, new = read_table(reference / f"{name}.csv"), read_table(run / f"{name}.csv")
     cells = moved = 0
@@ -103,7 +111,8 @@ def report(reference: Path, runs: dict[str, Path], seconds: float) -> str:
         "# What floating point alone moves in the committed tables",
         "",
         f"`python benchmarks/measure_tolerance.py` on {machine()['cpu']} "
-        f"(AVX-512: {machine()['avx512']}), {seconds / 60:.0f} min. Chapters 01-05 over "
+        f"(AVX-512: {machine()['avx512']}), {seconds / 60:.0f} min. "
+        "Chapters 01-05 over "
         "the shipped weights, nothing trained, compared cell by cell with the "
         "committed tables (2 threads). Tolerance written to `results/default/"
         f"<table>_tol.csv`: {FACTOR:g} x the largest difference of the cell, or of its "

@@ -6,7 +6,8 @@ length) may differ on another CPU or thread count and fail ``make test``. Run th
 chapters once more under other conditions (``make tolerance`` leaves such runs under
 ``runs/tolerance-*/notebooks/``) and compare them with the committed notebooks:
 
-    python benchmarks/nbval_compared_outputs.py notebooks runs/tolerance-threads1/notebooks
+    python benchmarks/nbval_compared_outputs.py notebooks \
+        runs/tolerance-threads1/notebooks
 
 Prints one line per differing compared cell (chapter, cell index, first differing
 line on each side), after the substitutions of ``notebooks/sanitize.cfg``. A cell

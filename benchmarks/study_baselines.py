@@ -26,9 +26,9 @@ of the trainers' ``BaselineRecipe``) and prints (and appends to ``--out``) one r
 
 ``--system``: pt-base | pt-fpgn | nslpg-base | nslpg-gs (a "+ft" sibling is trained
 with NSLP-G; its row is ``<system>-ft``), or kd-shipped: no training, the same
-columns for the main student shipped in ``nar_slp/shipped/default-kd`` (the committed run's
-``kd`` seed 0, its dev-selected epoch; dev FGD at its predicted lengths) as the
-students' reference. The MSE VAE (NSLP-G's pose decoder) and
+columns for the main student shipped in ``nar_slp/shipped/default-kd`` (the
+committed run's ``kd`` seed 0, its dev-selected epoch; dev FGD at its predicted
+lengths) as the students' reference. The MSE VAE (NSLP-G's pose decoder) and
 the normaliser come from ``--run`` (chapters 01-02). Dev is the first ``--n-dev``
 sentences of the dev split.
 """

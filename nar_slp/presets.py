@@ -1,9 +1,8 @@
 """The three presets: what each one changes in the configuration's defaults.
 
 ``smoke``    CI-fast: tiny corpus, tiny models, the whole pipeline in minutes.
-``default``  the bundled corpus at a CPU-sized scale; its chapters took 56-58 min in
-             fresh-clone runs on CI's 2-core CPU kind (2026-12-03; where the time
-             goes: benchmarks/budget_projection.py).
+``default``  the bundled corpus at a CPU-sized scale: the committed run, trained once
+             (``make retrain``) and shipped in ``weights/default``.
 ``paper``    the paper's hyper-parameters (§4.2) for PHOENIX-2014T on a GPU: d 768,
              8 layers, 8 heads, ff 2048, dropout 0.1, AdamW lr 2e-4, batch 40,
              500 epochs, VAE λ = 1e-4.

@@ -152,13 +152,17 @@ def _compare_table(
             if math.isnan(r) != math.isnan(n):
                 side = "the run" if math.isnan(n) else "the committed table"
                 mismatches.append(
-                    Mismatch(name, system, column, r, n, reason=f"value missing in {side}")
+                    Mismatch(
+                        name, system, column, r, n, reason=f"value missing in {side}"
+                    )
                 )
                 continue
             t = cell_value(tol, system, column)
             if math.isnan(t):
                 mismatches.append(
-                    Mismatch(name, system, column, r, n, reason="no tolerance for this cell")
+                    Mismatch(
+                        name, system, column, r, n, reason="no tolerance for this cell"
+                    )
                 )
                 continue
             n_cells += 1
@@ -190,7 +194,9 @@ def compare_results(run_dir: str | Path, reference_dir: str | Path) -> CheckRepo
     for name in names:
         path = run_dir / f"{name}.csv"
         if not path.exists():
-            mismatches.append(Mismatch(name, reason=f"table missing from the run ({path})"))
+            mismatches.append(
+                Mismatch(name, reason=f"table missing from the run ({path})")
+            )
             continue
         ref = read_table(reference_dir / f"{name}.csv")
         tol = read_table(reference_dir / f"{name}{TOL_SUFFIX}.csv")
@@ -198,7 +204,12 @@ def compare_results(run_dir: str | Path, reference_dir: str | Path) -> CheckRepo
         n_cells, n_exact = n_cells + cells, n_exact + exact
         mismatches += found
     return CheckReport(
-        names, n_cells, n_exact, mismatches, skipped, verdict_changes(run_dir, reference_dir)
+        names,
+        n_cells,
+        n_exact,
+        mismatches,
+        skipped,
+        verdict_changes(run_dir, reference_dir),
     )
 
 
@@ -232,7 +243,9 @@ def tolerance_tables(
                 diff[(system, column)] = d
                 if abs(r) > 0:
                     col_rel[column] = max(col_rel[column], d / abs(r))
-        table = ResultsTable(list(ref.columns), [(ref.group_of(s), s) for s in ref.systems])
+        table = ResultsTable(
+            list(ref.columns), [(ref.group_of(s), s) for s in ref.systems]
+        )
         for system in ref.systems:
             row = {}
             for column in ref.columns:

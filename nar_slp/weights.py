@@ -314,8 +314,12 @@ def export_weights(
                 "overrides": config_overrides(run_cfg, preset)
                 if isinstance(run_cfg, Mapping) and "student" in run_cfg
                 else {},
-                "float16_tensors": sum(v.dtype == torch.float16 for v in stored.values()),
-                "float32_tensors": sum(v.dtype == torch.float32 for v in stored.values()),
+                "float16_tensors": sum(
+                    v.dtype == torch.float16 for v in stored.values()
+                ),
+                "float32_tensors": sum(
+                    v.dtype == torch.float32 for v in stored.values()
+                ),
                 "files": {},
             }
             for file in sorted(target.iterdir()):
@@ -416,7 +420,9 @@ def _check_file(path: Path, expected: Mapping[str, Any]) -> None:
         raise WeightsError(f"{path} is missing (listed in its {MANIFEST})")
     size = path.stat().st_size
     if size != expected["bytes"]:
-        raise WeightsError(f"{path} has {size} bytes; {MANIFEST} says {expected['bytes']}")
+        raise WeightsError(
+            f"{path} has {size} bytes; {MANIFEST} says {expected['bytes']}"
+        )
     if _sha256(path) != expected["sha256"]:
         raise WeightsError(f"{path} does not match its SHA-256 in {MANIFEST}")
 

@@ -42,9 +42,7 @@ def test_chapter_started_before_its_inputs_names_the_chapter_to_run(tmp_path):
 def _stdout(nb, marker: str) -> str:
     """The printed output of the cell whose source contains ``marker``."""
     (cell,) = [c for c in nb.cells if marker in c.source]
-    return "".join(
-        o.get("text", "") for o in cell.outputs if o.get("name") == "stdout"
-    )
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
 
 
 def test_smoke_pipeline_runs_every_chapter_in_order(tmp_path, monkeypatch):
@@ -79,18 +77,21 @@ def test_smoke_pipeline_runs_every_chapter_in_order(tmp_path, monkeypatch):
     assert "NSLP-G (GS +ft) [GT length]" in table1  # oracle rows apart from the main
 
     # ... and the same chapters over those models, exported as weights: nothing trains
-    from nar_slp.weights import export_weights, read_manifest
+    from nar_slp.weights import export_weights
 
     weights = tmp_path / "weights"
     manifest = export_weights(run, weights, preset="smoke")
     assert {r["kind"] for r in manifest["models"].values()} == {
-        "vae", "student", "pt", "nslpg", "tae", "slt",
+        "vae",
+        "student",
+        "pt",
+        "nslpg",
+        "tae",
+        "slt",
     }
     loaded_run, out = tmp_path / "loaded", tmp_path / "loaded-nb"
     out.mkdir()
-    loaded = {
-        c: _run(c, out, loaded_run, WEIGHTS=str(weights)) for c in CHAPTERS[:5]
-    }
+    loaded = {c: _run(c, out, loaded_run, WEIGHTS=str(weights)) for c in CHAPTERS[:5]}
     for path in manifest["models"]:
         assert "installed_from" in (loaded_run / path / "config.json").read_text()
         assert not (loaded_run / path / "optimizer.safetensors").exists()  # no training
@@ -99,8 +100,10 @@ def test_smoke_pipeline_runs_every_chapter_in_order(tmp_path, monkeypatch):
     assert _stdout(loaded["03_distill"], students) == _stdout(
         trained["03_distill"], students
     )
-    for chapter, marker in (("02_vae_pretraining", "histories ="),
-                            ("05_evaluation", "print(describe_training(folder))")):
+    for chapter, marker in (
+        ("02_vae_pretraining", "histories ="),
+        ("05_evaluation", "print(describe_training(folder))"),
+    ):
         shown = _stdout(loaded[chapter], marker)
         assert shown.count("[shipped weights]") == 2, shown
         assert shown.replace(" [shipped weights]", "") == _stdout(

@@ -46,8 +46,9 @@ def _sequences(n, seed):
             name=f"s{seed}_{i}",
             text=TEXTS[i % len(TEXTS)],
             gloss=TEXTS[i % len(TEXTS)].upper(),
-            poses=rng.normal(0, 1, (int(rng.integers(4, T_MAX)), NUM_JOINTS, NUM_COORDS))
-            .astype(np.float32),
+            poses=rng.normal(
+                0, 1, (int(rng.integers(4, T_MAX)), NUM_JOINTS, NUM_COORDS)
+            ).astype(np.float32),
         )
         for i in range(n)
     ]
@@ -84,8 +85,12 @@ def trained_run(tmp_path_factory, tiny_bert_dir):
         sets = [PoseTextDataset(x, normaliser, max_frames=T_MAX) for x in (train, dev)]
     for key, extra in (("kd", {}), ("no_bert", {"student.text_encoder": "scratch"})):
         train_student(
-            _cfg(tiny_bert_dir, **extra), *sets, vae, student_dir(run, key, 0),
-            device="cpu", log=None,
+            _cfg(tiny_bert_dir, **extra),
+            *sets,
+            vae,
+            student_dir(run, key, 0),
+            device="cpu",
+            log=None,
         )
     return run
 
@@ -106,7 +111,11 @@ def _fresh_run(trained_run, tmp_path):
 
 def test_export_lists_every_model_with_what_produced_it(weights):
     manifest = verify_weights(weights)
-    assert set(manifest["models"]) == {"vae", "students/kd/seed0", "students/no_bert/seed0"}
+    assert set(manifest["models"]) == {
+        "vae",
+        "students/kd/seed0",
+        "students/no_bert/seed0",
+    }
     kd = manifest["models"]["students/kd/seed0"]
     assert kd["kind"] == "student" and kd["epochs"] == 2 and kd["seed"] == 0
     assert kd["preset"] == "smoke" and kd["selected_epoch"] in (1, 2)
@@ -149,8 +158,10 @@ def test_installed_models_are_the_rounded_weights(trained_run, weights, tmp_path
     install_weights(run, names, weights)
     for name in names[1:]:
         original = load_student(trained_run / name)
-        rounded = {k: stored_tensor(v).float() if v.is_floating_point() else v
-                   for k, v in original.state_dict().items()}
+        rounded = {
+            k: stored_tensor(v).float() if v.is_floating_point() else v
+            for k, v in original.state_dict().items()
+        }
         original.load_state_dict(rounded)
         installed = trained_student(run / name)
         a, b = original(TEXTS), installed.model(TEXTS)
@@ -166,7 +177,9 @@ def test_installed_models_are_the_rounded_weights(trained_run, weights, tmp_path
     install_weights(run, names, weights)  # installing again replaces the install
 
 
-def test_a_file_that_does_not_match_its_manifest_is_refused(trained_run, weights, tmp_path):
+def test_a_file_that_does_not_match_its_manifest_is_refused(
+    trained_run, weights, tmp_path
+):
     broken = tmp_path / "broken"
     shutil.copytree(weights, broken)
     model = broken / "students/kd/seed0/model.safetensors"
@@ -189,7 +202,9 @@ def test_a_file_that_does_not_match_its_manifest_is_refused(trained_run, weights
         read_manifest(tmp_path)
 
 
-def test_a_model_trained_in_the_run_is_not_replaced_unless_asked(trained_run, weights, tmp_path):
+def test_a_model_trained_in_the_run_is_not_replaced_unless_asked(
+    trained_run, weights, tmp_path
+):
     run = tmp_path / "mine"
     shutil.copytree(trained_run, run)
     before = (run / "students/kd/seed0/model.safetensors").read_bytes()
@@ -220,12 +235,19 @@ def test_installed_weights_are_not_resumed_as_a_training_run(
     train_set = PoseTextDataset(_sequences(8, 0), normaliser, max_frames=T_MAX)
     with pytest.raises(ValueError, match="holds shipped weights"):
         train_student(
-            _cfg(tiny_bert_dir), train_set, None, load_vae(run / "vae"),
-            run / "students/kd/seed0", device="cpu", log=None,
+            _cfg(tiny_bert_dir),
+            train_set,
+            None,
+            load_vae(run / "vae"),
+            run / "students/kd/seed0",
+            device="cpu",
+            log=None,
         )
 
 
-def test_export_never_replaces_a_folder_that_is_not_weights(trained_run, weights, tmp_path):
+def test_export_never_replaces_a_folder_that_is_not_weights(
+    trained_run, weights, tmp_path
+):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("my notes")
@@ -235,7 +257,9 @@ def test_export_never_replaces_a_folder_that_is_not_weights(trained_run, weights
     again = tmp_path / "again"
     shutil.copytree(weights, again)
     export_weights(trained_run, again, preset="smoke")  # a weights folder is replaced
-    assert read_manifest(again)["models"].keys() == read_manifest(weights)["models"].keys()
+    assert (
+        read_manifest(again)["models"].keys() == read_manifest(weights)["models"].keys()
+    )
 
 
 def test_weights_source(monkeypatch, tmp_path):

@@ -297,7 +297,11 @@ class PretrainedTextEncoder(TextEncoder):
         self._cache.clear()  # new weights invalidate cached features
         kept = state_dict.get(prefix + "kept_ids")
         mine = getattr(self, "kept_ids", None)
-        same = mine is not None and kept is not None and torch.equal(mine.cpu(), kept.cpu())
+        same = (
+            mine is not None
+            and kept is not None
+            and torch.equal(mine.cpu(), kept.cpu())
+        )
         if kept is not None and not self.pretrained and not same:
             self._set_vocabulary(kept.long().cpu())  # a corpus-vocabulary table
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

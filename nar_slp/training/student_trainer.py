@@ -55,8 +55,8 @@ from nar_slp.config import Config
 from nar_slp.distributed import barrier, init_world, rank_device, wrap_ddp
 from nar_slp.duracc import duracc_hits
 from nar_slp.loop import LoopResult, Selection, train_epochs
-from nar_slp.models.pose_vae import freeze
 from nar_slp.models.encoder_sources import SCRATCH
+from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.recipe import grad_clip
 from nar_slp.results_table import ResultsTable
