@@ -20,7 +20,6 @@ file. :func:`export_bundle` writes one from a run folder; ``nar-slp export`` cal
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -38,6 +37,7 @@ from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.students import load_student, student_dir
 from nar_slp.training.vae_trainer import load_vae
+from nar_slp.utils import sha256_file
 from nar_slp.vocabulary import run_vocabulary
 
 FORMAT = "nar-slp-bundle"
@@ -73,14 +73,6 @@ class Bundle:
     normaliser: Normaliser
     config: Config
     info: dict[str, Any]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _frozen_encoder(model: TextToLatentStudent) -> bool:
@@ -148,7 +140,7 @@ def export_bundle(
             "files": {
                 name: {
                     "bytes": (tmp / name).stat().st_size,
-                    "sha256": _sha256(tmp / name),
+                    "sha256": sha256_file(tmp / name),
                 }
                 for name in FILES
             },
@@ -211,7 +203,7 @@ def verify_bundle(path: str | Path) -> dict[str, Any]:
             raise BundleError(
                 f"{file} has {size} bytes; {MANIFEST} says {files[name]['bytes']}"
             )
-        if _sha256(file) != files[name]["sha256"]:
+        if sha256_file(file) != files[name]["sha256"]:
             raise BundleError(f"{file} does not match its SHA-256 in {MANIFEST}")
     return manifest
 

@@ -35,7 +35,6 @@ loaders read it. It never replaces a model trained in that run folder unless ask
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -49,7 +48,9 @@ import torch
 
 from nar_slp.checkpoint_format import MODEL_FILE
 from nar_slp.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
+from nar_slp.config_keys import flatten
 from nar_slp.paths import repo_root
+from nar_slp.utils import sha256_file
 
 FORMAT = "nar-slp-weights"
 VERSION = 1
@@ -89,14 +90,6 @@ def weights_source(value: str | os.PathLike | None = "") -> Path | None:
 
 
 # ----------------------------------------------------------------------- records
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_kind(config: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
@@ -232,13 +225,11 @@ def stored_tensor(value: torch.Tensor) -> torch.Tensor:
     return value.to(torch.float16)
 
 
-def _flat(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flat(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"student": {"train": {"lr": 1}}}`` -> ``{"student.train.lr": 1}``."""
     out: dict[str, Any] = {}
-    for k, v in tree.items():
-        if isinstance(v, Mapping):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
+    for key, value in tree.items():
+        out.update(flatten(value, key) if isinstance(value, dict) else {key: value})
     return out
 
 
@@ -325,7 +316,7 @@ def export_weights(
             for file in sorted(target.iterdir()):
                 records[name]["files"][file.name] = {
                     "bytes": file.stat().st_size,
-                    "sha256": _sha256(file),
+                    "sha256": sha256_file(file),
                 }
         if normaliser.is_file():  # what a loaded system scales its poses with
             shutil.copyfile(normaliser, tmp / NORMALISER)
@@ -333,9 +324,11 @@ def export_weights(
             "format": FORMAT,
             "version": VERSION,
             "preset": preset,
-            "normaliser_sha256": _sha256(normaliser) if normaliser.is_file() else None,
+            "normaliser_sha256": (
+                sha256_file(normaliser) if normaliser.is_file() else None
+            ),
             "files": {
-                f.name: {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+                f.name: {"bytes": f.stat().st_size, "sha256": sha256_file(f)}
                 for f in sorted(tmp.iterdir())
                 if f.is_file()
             },
@@ -423,7 +416,7 @@ def _check_file(path: Path, expected: Mapping[str, Any]) -> None:
         raise WeightsError(
             f"{path} has {size} bytes; {MANIFEST} says {expected['bytes']}"
         )
-    if _sha256(path) != expected["sha256"]:
+    if sha256_file(path) != expected["sha256"]:
         raise WeightsError(f"{path} does not match its SHA-256 in {MANIFEST}")
 
 
@@ -470,7 +463,7 @@ def install_weights(
     records = {name: verify_model(weights, name, manifest) for name in names}
     expected = manifest.get("normaliser_sha256")
     normaliser = run / "normaliser.json"
-    if expected and normaliser.is_file() and _sha256(normaliser) != expected:
+    if expected and normaliser.is_file() and sha256_file(normaliser) != expected:
         raise WeightsError(
             f"{normaliser} is not the normaliser {weights} was trained with: these "
             "weights fit the committed run's data only (run 01_data at the same "
