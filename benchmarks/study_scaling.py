@@ -44,7 +44,12 @@ from study_student import teacher_variance
 from nar_slp.checkpoints import checkpoint_exists
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset, make_loader
-from nar_slp.data.run_data import fit_normaliser, load_run_data, prepare_data
+from nar_slp.data.run_data import (
+    fit_normaliser,
+    load_run_data,
+    prepare_data,
+    read_run_splits,
+)
 from nar_slp.evaluation.back_translation import (
     back_translation_scores,
     load_slt,
@@ -92,7 +97,7 @@ def prepare(root: Path, preset: str) -> None:
     cfg = get_config(preset, **overrides)
     if not (root / "normaliser.json").exists():
         prepare_data(cfg, root)
-        fit_normaliser(root, load_run_data(root).splits)
+        fit_normaliser(root, read_run_splits(root)[1])
     data = load_run_data(root)
     train, dev = data.splits["train"], fixed_dev(data)
     if not checkpoint_exists(root / "evaluators" / "tae"):
