@@ -28,7 +28,8 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# The committed run ships its trained models in weights/default (nar_slp.weights).
+# The committed run ships its trained models in nar_slp/shipped/default
+# (nar_slp.weights).
 # `make reproduce`: every chapter over them (nothing trained) -> executed notebooks
 # under runs/default/notebooks, the committed tables in results/default and figures in
 # figures/ (git diff shows whether they reproduced). ~15 min on 2 cores.
@@ -41,21 +42,20 @@ notebooks: setup
 	NAR_SLP_WEIGHTS=shipped $(PY) -m nar_slp.reproduce --preset default --in-place \
 		$(foreach nb,$(NOTEBOOKS),notebooks/$(nb).ipynb)
 
-# Everything from scratch at `default` (what produced weights/default): chapters 01-05
+# Everything from scratch at `default` (what produced the shipped weights): chapters 01-05
 # train every model in $(RETRAIN_RUN) (resumable: run it again after an interruption),
-# then the weights are exported (rounded) to weights/default, the chapters re-executed
-# over them (`make notebooks`), the bundle re-exported from them, and the results
-# check's tolerance re-measured (`make tolerance`). DEVICE=cuda on a GPU.
+# then the weights are exported (rounded) to nar_slp/shipped/default, the chapters
+# re-executed over them (`make notebooks`) and the results check's tolerance
+# re-measured (`make tolerance`). DEVICE=cuda on a GPU.
 RETRAIN_RUN ?= runs/retrain
 DEVICE ?=
 retrain: setup
 	$(PY) -m nar_slp.reproduce --preset default --run-dir $(RETRAIN_RUN) \
 		--times $(RETRAIN_RUN)/chapter_seconds.json $(if $(DEVICE),--param DEVICE=$(DEVICE)) \
 		$(foreach nb,$(filter-out 06_visualisation,$(NOTEBOOKS)),notebooks/$(nb).ipynb)
-	$(PY) -m nar_slp.weights export $(RETRAIN_RUN) weights/default \
+	$(PY) -m nar_slp.weights export $(RETRAIN_RUN) nar_slp/shipped/default \
 		--times $(RETRAIN_RUN)/chapter_seconds.json
 	$(MAKE) notebooks
-	$(VENV)/bin/nar-slp export --run-dir runs/default --out nar_slp/shipped/default-kd
 	$(MAKE) tolerance
 
 # The results check's per-cell tolerance: what floating point alone moves (one

@@ -38,7 +38,8 @@ from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.students import load_student, student_dir
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.utils import sha256_file
-from nar_slp.vocabulary import run_vocabulary
+from nar_slp.vocabulary import corpus_vocabulary, run_vocabulary
+from nar_slp.weights import SHIPPED_WEIGHTS
 
 FORMAT = "nar-slp-bundle"
 VERSION = 1
@@ -49,11 +50,6 @@ FILES = (
     "config.json",
 )
 MANIFEST = "manifest.json"
-
-
-# The committed default run's main student, shipped inside the package (package data),
-# so an installed wheel finds it as a checkout does.
-SHIPPED_BUNDLE = Path(__file__).resolve().parent / "shipped" / "default-kd"
 
 
 class BundleError(ValueError):
@@ -125,6 +121,8 @@ def export_bundle(
         "encoder_weights": "package" if _frozen_encoder(model) else "bundled",
     }
     vocab = run_vocabulary(run)
+    if vocab is None and run.resolve() == SHIPPED_WEIGHTS:  # the bundled corpus's
+        vocab = corpus_vocabulary(full.preset)
     if vocab is not None:
         info["vocabulary"] = sorted(vocab)
     out.parent.mkdir(parents=True, exist_ok=True)

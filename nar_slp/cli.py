@@ -17,8 +17,8 @@ and the other way round::
 students and the six baselines: ``pt_base``, ``nslpg_gs_ft``...) trained in the run;
 ``--model bundle/`` signs with an exported bundle instead. Without ``--run-dir`` at
 the ``default`` preset, a system the run folder does not hold comes from the shipped
-weights (``weights/default``) or, for ``kd`` seed 0, the bundle shipped in the package
-(:data:`nar_slp.bundle.SHIPPED_BUNDLE`); anything else that is not there is an error
+weights (:data:`nar_slp.weights.SHIPPED_WEIGHTS`; an installed wheel carries ``kd``
+seed 0 of them); anything else that is not there is an error
 naming it, never another model (:mod:`nar_slp.commands.generate`). The subcommands
 themselves are :mod:`nar_slp.commands`, imported only when one runs, so ``--help``
 answers without loading torch. Relative paths are taken from the current directory.

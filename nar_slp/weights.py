@@ -1,4 +1,4 @@
-"""The committed run's trained models, shipped in the repository (``weights/default``).
+"""The committed run's trained models, shipped with the package (``nar_slp/shipped/``).
 
 The field publishes results with their checkpoints; so does this project. ``make
 retrain`` trains every model of the committed ``default`` run once (chapters 01-05
@@ -8,7 +8,7 @@ from scratch) and :func:`export_weights` writes them here; ``make reproduce``,
 Layout: the run folder's own paths, one checkpoint folder (:mod:`nar_slp.checkpoints`
 format, no pickle) per trained model::
 
-    weights/default/
+    nar_slp/shipped/default/
         normaliser.json               the run's [0, 1] normaliser (what the models read)
         manifest.json                 every file's bytes and SHA-256, and per model
                                       what produced it (preset, overrides, seed,
@@ -25,6 +25,10 @@ matrices (4096 values or more) as float16 unless a value overflows it, smaller t
 text encoder left out (its config names it; the weights come from its package), no
 optimizer state. ``config.json`` keeps the checkpoint's config and its training
 record (history per epoch, selected epoch, seconds).
+
+One copy: the folder is package data, but a wheel carries only what the command
+line's fallback needs (the manifest, the normaliser, the VAE and ``kd`` seed 0; see
+``pyproject.toml``); a checkout has every model.
 
 :func:`install_weights` checks each file against the manifest (a missing, truncated or
 altered file is refused, naming it), refuses weights trained on other data than the
@@ -49,14 +53,13 @@ import torch
 from nar_slp.checkpoint_format import MODEL_FILE
 from nar_slp.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
 from nar_slp.config_keys import flatten
-from nar_slp.paths import repo_root
 from nar_slp.utils import sha256_file
 
 FORMAT = "nar-slp-weights"
 VERSION = 1
 MANIFEST = "manifest.json"
 SHIPPED = "shipped"  # the notebooks' WEIGHTS value for the folder below
-SHIPPED_WEIGHTS = repo_root() / "weights" / "default"
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "shipped" / "default"
 WEIGHTS_ENV = "NAR_SLP_WEIGHTS"  # nbval and `make reproduce` set it to "shipped"
 INSTALLED = "installed_from"  # checkpoint extra of an installed model
 NORMALISER = "normaliser.json"  # the run's, beside the models: a loaded system needs it
@@ -78,7 +81,7 @@ def weights_source(value: str | os.PathLike | None = "") -> Path | None:
     """The weights folder a chapter's ``WEIGHTS`` parameter asks for, or None (train).
 
     ``""`` falls back to ``$NAR_SLP_WEIGHTS`` (unset or empty: train); ``"shipped"``
-    is ``weights/default`` of this checkout; anything else a folder (relative paths
+    is :data:`SHIPPED_WEIGHTS`; anything else a folder (relative paths
     from the current directory).
     """
     value = str(value or os.environ.get(WEIGHTS_ENV, "") or "").strip()

@@ -78,3 +78,12 @@ def tiny_bert_dir(tmp_path_factory, tiny_tokenizer) -> Path:
     BertModel(config).save_pretrained(folder)
     tiny_tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped_bundle(tmp_path_factory) -> Path:
+    """The shipped weights' main student (kd seed 0) exported as a bundle."""
+    from nar_slp.bundle import export_bundle
+    from nar_slp.weights import SHIPPED_WEIGHTS
+
+    return export_bundle(SHIPPED_WEIGHTS, tmp_path_factory.mktemp("b") / "default-kd")

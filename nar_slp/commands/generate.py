@@ -9,10 +9,9 @@ it is what was asked for or nothing:
 2. else the run folder (``--run-dir``, else ``runs/<preset>``), if it holds the
    trained ``--system`` (a student: its ``--seed``);
 3. else, only without ``--run-dir`` and at the ``default`` preset: the shipped
-   weights (:data:`nar_slp.weights.SHIPPED_WEIGHTS`, every trained model of the
-   committed run) if they hold that system and seed, checked against their manifest
-   first; else, for ``--system kd --seed 0`` only, the bundle shipped in the package
-   (:data:`nar_slp.bundle.SHIPPED_BUNDLE`: what a pip-installed nar-slp has);
+   weights (:data:`nar_slp.weights.SHIPPED_WEIGHTS`: in a checkout every trained
+   model of the committed run, in an installed wheel ``kd`` seed 0) if they hold
+   that system and seed, checked against their manifest first;
 4. anything else ends with one line naming what is missing and how to get it.
 
 The inputs are read and the outputs checked before that, so a refused command
@@ -31,7 +30,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from nar_slp.bundle import SHIPPED_BUNDLE, BundleError, load_bundle, verify_bundle
+from nar_slp.bundle import BundleError, load_bundle, verify_bundle
 from nar_slp.commands.common import (
     UsageError,
     read_utf8_lines,
@@ -171,7 +170,7 @@ def _weights_name(spec: System, seed: int) -> str:
 
 
 def _shipped_source(run: Path, spec: System, seed: int, args) -> Source:
-    """The shipped weights' model, else (kd seed 0) the shipped bundle."""
+    """The shipped weights' model, if this installation carries it."""
     seeds: list[int] = []  # the seeds of this student the weights hold
     if (SHIPPED_WEIGHTS / "manifest.json").is_file():
         try:
@@ -179,6 +178,13 @@ def _shipped_source(run: Path, spec: System, seed: int, args) -> Source:
             name = _weights_name(spec, seed)
             if name in manifest["models"]:
                 needed = [name, "vae"] if spec.family == STUDENT else [name]
+                if not (SHIPPED_WEIGHTS / name).is_dir():  # a wheel: kd seed 0 only
+                    raise UsageError(
+                        f"this installation carries only kd seed 0 of the committed "
+                        f"run's weights, not {_what(spec, seed)}: a checkout of the "
+                        f"repository has every model, or train it: "
+                        f"{_train_command(spec, seed, args, run)}"
+                    )
                 for model in needed:  # a missing or altered file: refused, named
                     verify_model(SHIPPED_WEIGHTS, model, manifest)
                 return Source(WEIGHTS, SHIPPED_WEIGHTS, spec.key, seed)
@@ -191,8 +197,6 @@ def _shipped_source(run: Path, spec: System, seed: int, args) -> Source:
                 for m in manifest["models"]
                 if m.startswith(prefix) and m.removeprefix(prefix).isdigit()
             )
-    if (spec.key, seed) == ("kd", 0) and (SHIPPED_BUNDLE / "manifest.json").is_file():
-        return Source(BUNDLE, SHIPPED_BUNDLE, "kd", 0)
     train = _train_command(spec, seed, args, run)
     if seeds:
         held = _seeds(seeds)
@@ -203,7 +207,7 @@ def _shipped_source(run: Path, spec: System, seed: int, args) -> Source:
     shipped = (
         "the shipped weights hold none"
         if (SHIPPED_WEIGHTS / "manifest.json").is_file()
-        else "only kd seed 0 ships with this installation"
+        else "no weights ship with this installation"
     )
     raise UsageError(f"no trained {_what(spec, seed)} in {run} and {shipped}: {train}")
 

@@ -26,13 +26,20 @@ from pathlib import Path
 
 import numpy as np
 
-from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
+from nar_slp.bundle import load_bundle
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
-from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
+from nar_slp.students import (
+    SEED_PREFIX,
+    STUDENT_VARIANTS,
+    load_student,
+    student_dir,
+    student_dirs,
+)
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.visualisation.draw import strip
 from nar_slp.visualisation.explorer_frames import PANEL_PX, FrameRenderer
+from nar_slp.weights import SHIPPED_WEIGHTS, verify_model
 
 DEFAULT_TEXT = "tomorrow it will rain heavily in the north"
 
@@ -103,9 +110,22 @@ def explore(
 def shipped_models(
     path: str | Path | None = None, device: str = "cpu"
 ) -> tuple[dict[str, object], object, object, str]:
-    """The bundle at ``path`` (default: the shipped :data:`SHIPPED_BUNDLE`) as
+    """The bundle at ``path`` (default: the main student of the shipped weights,
+    :data:`nar_slp.weights.SHIPPED_WEIGHTS`, kd seed 0) as
     ``({row name: student}, vae, normaliser, source)``."""
-    path = Path(path) if path is not None else SHIPPED_BUNDLE
+    if path is None:
+        folder = student_dir(SHIPPED_WEIGHTS, "kd", 0)
+        verify_model(SHIPPED_WEIGHTS, folder.relative_to(SHIPPED_WEIGHTS).as_posix())
+        model = load_student(folder, device=device)
+        vae = load_vae(SHIPPED_WEIGHTS / "vae", device=device)
+        normaliser = Normaliser.load(SHIPPED_WEIGHTS / "normaliser.json")
+        return (
+            {STUDENT_VARIANTS["kd"].row: model},
+            vae,
+            normaliser,
+            "the shipped weights",
+        )
+    path = Path(path)
     bundle = load_bundle(path, device)
     row = STUDENT_VARIANTS[bundle.info.get("system", "kd")].row
     return {row: bundle.model}, bundle.vae, bundle.normaliser, f"the bundle {path.name}"
@@ -118,8 +138,8 @@ def explorer_models(
 
     The trained students of ``run`` (seed ``seed`` of each system, else its first
     seed), with the run's VAE and normaliser; when the run has no trained student
-    (or ``run`` is None), the model shipped in the repository
-    (:data:`nar_slp.bundle.SHIPPED_BUNDLE`). ``source`` says which, for display.
+    (or ``run`` is None), the main student of the shipped weights
+    (:data:`nar_slp.weights.SHIPPED_WEIGHTS`). ``source`` says which, for display.
     """
     found = student_dirs(run) if run is not None and Path(run).is_dir() else {}
     if found:
@@ -133,7 +153,7 @@ def explorer_models(
         normaliser = Normaliser.load(run / "normaliser.json")
         return models, load_vae(run / "vae", device=device), normaliser, str(run)
     models, vae, normaliser, _ = shipped_models(device=device)
-    source = f"the shipped model {SHIPPED_BUNDLE.name} (no trained student in {run})"
+    source = f"the shipped main student, kd seed 0 (no trained student in {run})"
     return models, vae, normaliser, source
 
 
