@@ -2,7 +2,7 @@
 
 ``smoke``    CI-fast: tiny corpus, tiny models, the whole pipeline in minutes.
 ``default``  the bundled corpus at a CPU-sized scale: the committed run, trained once
-             (``make retrain``) and shipped in ``weights/default``.
+             (``make retrain``) and shipped in ``nar_slp/shipped/default``.
 ``paper``    the paper's hyper-parameters (§4.2) for PHOENIX-2014T on a GPU: d 768,
              8 layers, 8 heads, ff 2048, dropout 0.1, AdamW lr 2e-4, batch 40,
              500 epochs, VAE λ = 1e-4.
