@@ -37,7 +37,7 @@ from nar_slp.models.student import TextToLatentStudent, build_student
 from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.students import load_student, student_dir
 from nar_slp.training.vae_trainer import load_vae
-from nar_slp.utils import sha256_file
+from nar_slp.utils import manifest_mismatch, sha256_file
 from nar_slp.vocabulary import corpus_vocabulary, run_vocabulary
 from nar_slp.weights import SHIPPED_WEIGHTS
 
@@ -193,16 +193,9 @@ def verify_bundle(path: str | Path) -> dict[str, Any]:
     for name in FILES:
         if name not in files:
             raise BundleError(f"{manifest_path} does not list {name}")
-        file = path / name
-        if not file.is_file():
-            raise BundleError(f"{file} is missing (listed in {MANIFEST})")
-        size = file.stat().st_size
-        if size != files[name]["bytes"]:
-            raise BundleError(
-                f"{file} has {size} bytes; {MANIFEST} says {files[name]['bytes']}"
-            )
-        if sha256_file(file) != files[name]["sha256"]:
-            raise BundleError(f"{file} does not match its SHA-256 in {MANIFEST}")
+        problem = manifest_mismatch(path / name, files[name], MANIFEST)
+        if problem:
+            raise BundleError(problem)
     return manifest
 
 

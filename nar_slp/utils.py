@@ -264,3 +264,17 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def manifest_mismatch(path: str | Path, expected: dict, manifest: str) -> str | None:
+    """What is wrong with ``path`` against its manifest entry ``expected`` (``bytes``,
+    ``sha256``), or None: missing, another size, another hash (bundles and weights)."""
+    path = Path(path)
+    if not path.is_file():
+        return f"{path} is missing (listed in {manifest})"
+    size = path.stat().st_size
+    if size != expected["bytes"]:
+        return f"{path} has {size} bytes; {manifest} says {expected['bytes']}"
+    if sha256_file(path) != expected["sha256"]:
+        return f"{path} does not match its SHA-256 in {manifest}"
+    return None

@@ -53,7 +53,7 @@ import torch
 from nar_slp.checkpoint_format import MODEL_FILE
 from nar_slp.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
 from nar_slp.config_keys import flatten
-from nar_slp.utils import sha256_file
+from nar_slp.utils import manifest_mismatch, sha256_file
 
 FORMAT = "nar-slp-weights"
 VERSION = 1
@@ -412,15 +412,9 @@ def verify_model(weights: str | Path, name: str, manifest: Mapping | None = None
 
 
 def _check_file(path: Path, expected: Mapping[str, Any]) -> None:
-    if not path.is_file():
-        raise WeightsError(f"{path} is missing (listed in its {MANIFEST})")
-    size = path.stat().st_size
-    if size != expected["bytes"]:
-        raise WeightsError(
-            f"{path} has {size} bytes; {MANIFEST} says {expected['bytes']}"
-        )
-    if sha256_file(path) != expected["sha256"]:
-        raise WeightsError(f"{path} does not match its SHA-256 in {MANIFEST}")
+    problem = manifest_mismatch(path, dict(expected), MANIFEST)
+    if problem:
+        raise WeightsError(problem)
 
 
 def verify_weights(weights: str | Path = SHIPPED_WEIGHTS) -> dict[str, Any]:
