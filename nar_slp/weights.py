@@ -496,12 +496,6 @@ def install_weights(
     return written
 
 
-def weights_size(weights: str | Path = SHIPPED_WEIGHTS) -> int:
-    """Bytes of every file of a weights folder (the manifest included)."""
-    weights = Path(weights)
-    return sum(p.stat().st_size for p in weights.rglob("*") if p.is_file())
-
-
 __all__ = [
     "SHIPPED_WEIGHTS",
     "WEIGHTS_ENV",
