@@ -26,11 +26,12 @@ import time
 import numpy as np
 import torch
 
-from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
 from nar_slp.data.run_data import load_run_data
+from nar_slp.registry import load_system
 from nar_slp.students import load_student, student_dirs
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.visualisation.explorer import explore
+from nar_slp.weights import SHIPPED_WEIGHTS
 
 
 def _clear_cache(model) -> None:
@@ -54,9 +55,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=5, help="untimed calls first")
     args = ap.parse_args()
     if args.run is None:
-        bundle = load_bundle(SHIPPED_BUNDLE)
+        bundle = load_system("kd", SHIPPED_WEIGHTS)  # the shipped main student
         model, vae, normaliser = bundle.model, bundle.vae, bundle.normaliser
-        source = str(SHIPPED_BUNDLE)
+        source = str(bundle.source)
     else:
         folders = student_dirs(args.run).get(args.system)
         if not folders:

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from nar_slp.bootstrap import bootstrap_counts
-from nar_slp.bundle import SHIPPED_BUNDLE, load_bundle
+from nar_slp.checkpoints import load_checkpoint
 from nar_slp.commands.common import UsageError, parse_sets
 from nar_slp.config import get_config
 from nar_slp.data.dataset import PoseTextDataset
@@ -54,6 +54,7 @@ from nar_slp.evaluation.fgd import fgd_report
 from nar_slp.evaluation.metrics import mean_dtw_mje, motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
+from nar_slp.registry import load_system
 from nar_slp.training.baseline_recipe import (
     BaselineRecipe,
     nslpg_dev_score,
@@ -65,6 +66,7 @@ from nar_slp.training.baseline_trainer import (
     train_nslpg,
     train_pt,
 )
+from nar_slp.weights import SHIPPED_WEIGHTS
 
 # the recipe keys of this script before each model had its own config section
 RENAMED_RECIPE_KEYS = {
@@ -248,9 +250,9 @@ def append_rows(out: str | None, rows: list[dict], columns=COLUMNS) -> None:
 
 def shipped_student_row(normaliser, dev_seqs, tae) -> dict:
     """The study's columns for the shipped main student (no training)."""
-    bundle = load_bundle(SHIPPED_BUNDLE)
+    bundle = load_system("kd", SHIPPED_WEIGHTS)  # the shipped main student, seed 0
     texts = [s.text for s in dev_seqs]
-    t_max = bundle.config.data.max_frames
+    t_max = bundle.model.max_frames
     refs = [s.poses[:t_max] for s in dev_seqs]
     true = [len(p) for p in refs]
     at_true = generate(bundle.model, bundle.vae, normaliser, texts, 64, lengths=true)
@@ -263,11 +265,12 @@ def shipped_student_row(normaliser, dev_seqs, tae) -> dict:
     if tae is not None:
         own = generate(bundle.model, bundle.vae, normaliser, texts, 64).poses
         fgd_cols = dev_fgd(own, refs, tae, normaliser)
-    epoch = bundle.info.get("epoch")
+    epoch = bundle.model.trained_epoch
+    saved = load_checkpoint(bundle.source, with_optimizer=False).config
     return {
         "label": "shipped",
         "system": "kd-shipped",
-        "epochs": bundle.config.student.train.epochs,
+        "epochs": saved["student"]["train"]["epochs"],
         "selected": epoch,
         "dev L_pose": f"{sse / n:.5f}",
         "dev L_pose (last)": "",
