@@ -39,6 +39,7 @@ loaders read it. It never replaces a model trained in that run folder unless ask
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -61,6 +62,7 @@ MANIFEST = "manifest.json"
 SHIPPED = "shipped"  # the notebooks' WEIGHTS value for the folder below
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "shipped" / "default"
 WEIGHTS_ENV = "NAR_SLP_WEIGHTS"  # nbval and `make reproduce` set it to "shipped"
+DATA = "data"  # manifest key: where the run's sentences came from (data_record)
 INSTALLED = "installed_from"  # checkpoint extra of an installed model
 NORMALISER = "normaliser.json"  # the run's, beside the models: a loaded system needs it
 HISTORY_FILE = "history.json"  # the VAE's per-epoch history beside its checkpoint
@@ -336,6 +338,7 @@ def export_weights(
                 if f.is_file()
             },
             "produced_by": {"machine": machine(), **dict(produced_by or {})},
+            DATA: data_record(run),
             "total_bytes": sum(
                 f["bytes"] for r in records.values() for f in r["files"].values()
             ),
@@ -374,6 +377,59 @@ def _publish(tmp: Path, out: Path) -> None:
 
 
 # ----------------------------------------------------------------------- install
+
+
+def _texts_sha256(texts: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
+
+
+def data_record(run: str | Path) -> dict[str, Any] | None:
+    """Where ``run``'s sentences came from, for a user of its weights who does not
+    have the run: the data source (``"bundled"`` or ``"external"``), for the bundled
+    corpus its config (deterministic: :func:`run_test_split` regenerates the test split),
+    and the SHA-256 of the test split's texts. None when the run has no data record.
+    """
+    from nar_slp.data.run_data import DATASET_FILE, read_run_splits
+
+    run = Path(run)
+    if not (run / DATASET_FILE).is_file():
+        return None
+    dataset = json.loads((run / DATASET_FILE).read_text(encoding="utf-8"))
+    test = read_run_splits(run)[1].get("test", [])
+    record: dict[str, Any] = {
+        "source": dataset.get("source"),
+        "test_sentences": len(test),
+        "test_texts_sha256": _texts_sha256(s.text for s in test),
+    }
+    if dataset.get("source") == "bundled":
+        vae = load_checkpoint(run / "vae", with_optimizer=False).config
+        record["corpus"] = vae["corpus"]
+    return record
+
+
+def run_test_split(weights: str | Path = SHIPPED_WEIGHTS) -> tuple[list, str | None]:
+    """The test sentences (``SignSequence`` list) of the run whose weights these are,
+    regenerated from the bundled corpus's recorded config, and None; or ``([], why)``
+    when they cannot be (the run read external data, the manifest predates the data
+    record, or the regenerated texts differ from the recorded hash)."""
+    from nar_slp.config import CorpusConfig
+    from nar_slp.data.corpus import generate_splits
+
+    record = read_manifest(weights).get(DATA) or {}
+    if record.get("source") != "bundled" or "corpus" not in record:
+        why = (
+            "its run read its own data folder"
+            if record.get("source") == "external"
+            else "its manifest does not record the run's data"
+        )
+        return [], f"the test sentences of {weights} cannot be regenerated: {why}"
+    test = generate_splits(CorpusConfig(**record["corpus"]), only=("test",))["test"]
+    if _texts_sha256(s.text for s in test) != record["test_texts_sha256"]:
+        return [], (
+            f"the bundled corpus no longer generates the test sentences of {weights} "
+            "(their recorded hash differs)"
+        )
+    return test, None
 
 
 def read_manifest(weights: str | Path) -> dict[str, Any]:

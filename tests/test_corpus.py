@@ -302,3 +302,15 @@ def test_byte_identical_across_simd_paths(tmp_path):
     assert outs[0].keys() == outs[1].keys()
     for name in outs[0]:
         assert outs[0][name] == outs[1][name], name
+
+
+def test_one_split_alone_is_the_same_as_in_the_whole_corpus():
+    cfg = CorpusConfig(n_train=6, n_dev=3, n_test=3)
+    whole = generate_splits(cfg)
+    alone = generate_splits(cfg, only=("test",))
+    assert list(alone) == ["test"]
+    for a, b in zip(alone["test"], whole["test"], strict=True):
+        assert a.name == b.name and a.text == b.text
+        np.testing.assert_array_equal(a.poses, b.poses)
+    with pytest.raises(ValueError, match="only="):
+        generate_splits(cfg, only=("tset",))

@@ -34,6 +34,7 @@ from nar_slp.visualisation.explorer import (  # noqa: E402
     explorer_models,
 )
 from nar_slp.visualisation.explorer_frames import FrameRenderer  # noqa: E402
+from nar_slp.weights import run_test_split  # noqa: E402
 
 TEXTS = ["the sun is warm today", "rain on monday"]
 LONG = " ".join(["rain"] * 300)  # beyond the encoder's token limit
@@ -74,7 +75,7 @@ def _panel(tiny_system, tests, **kw):
     pytest.importorskip("ipywidgets")
     student, vae, normaliser = tiny_system
     panel = build_explorer({"tiny": student}, vae, normaliser, tests, **kw)
-    text_box, picker, _, info, play_row, image = panel.children
+    text_box, picker, _, play_row, image, info = panel.children
     play, slider = play_row.children
     return panel, dict(
         text=text_box, picker=picker, info=info, play=play, slider=slider, image=image
@@ -195,13 +196,33 @@ def test_controller_shows_every_warning_in_the_info_line(
     assert "truncated" not in ctrl.info  # this generation's warnings only
 
 
-def test_controller_keeps_the_frames_when_the_text_is_empty(tiny_system, tests):
+def test_controller_drops_the_old_frames_when_the_text_is_empty(tiny_system, tests):
     ctrl = _controller(tiny_system, tests)
     ctrl.generate(TEXTS[0])
-    shown = ctrl.frame(0)
     assert not ctrl.generate("   ")
-    assert "empty" in ctrl.info and ctrl.frame(0) == shown
-    assert ctrl.stale("   ") and not ctrl.stale(f" {TEXTS[0]} ")
+    assert "empty" in ctrl.info and ctrl.n_frames == 0 and ctrl.result is None
+    with pytest.raises(RuntimeError, match="nothing generated"):
+        ctrl.frame(0)  # the previous sentence's frames are not shown as this one's
+    assert not ctrl.stale("   ")
+    assert ctrl.generate(TEXTS[0]) and ctrl.n_frames > 0
+
+
+def test_panel_hides_the_figure_after_an_error(tiny_system, tests):
+    panel, w = _panel(tiny_system, tests)
+    assert w["image"].layout.display is None and w["image"].value
+    w["text"].value = "  "
+    panel.generate()
+    assert w["image"].layout.display == "none" and "empty" in w["info"].value
+    assert w["slider"].max == w["play"].max == 0
+    w["text"].value = TEXTS[0]
+    panel.generate()
+    assert w["image"].layout.display is None and w["slider"].max > 0
+
+
+def test_panel_info_line_sits_below_the_figure(tiny_system, tests):
+    panel, w = _panel(tiny_system, tests)
+    kids = list(panel.children)
+    assert kids.index(w["image"]) < kids.index(w["info"])  # a warning never moves it
 
 
 # --------------------------------------------------------------------- the panel
@@ -305,13 +326,18 @@ def test_explorer_models_fall_back_to_the_shipped_model(tmp_path):
 def test_build_explorer_without_models_explores_the_shipped_bundle(shipped_panel):
     panel = shipped_panel
     ctrl = panel.controller
-    text, picker, model_row, info, play_row, image = panel.children
+    text, picker, model_row, play_row, image, info = panel.children
     assert ctrl.names == [OURS_KD] and model_row.children[0].value == OURS_KD
-    assert picker.options == ("",) and text.value == ctrl.text0
+    # the picker holds the shipped run's test sentences, regenerated, with truth
+    test, why = run_test_split()
+    assert why is None and len(test) == len(picker.options) - 1 > 0
+    assert picker.options[1:] == tuple(s.text for s in test)
+    assert text.value == ctrl.text0 == test[0].text and picker.value == text.value
+    assert len(ctrl.renderer.sequences) == 2  # ground truth and the student
     assert "shipped" in info.value
-    assert ctrl.n_frames == ctrl.result.length > 1
+    assert ctrl.n_frames == max(ctrl.result.length, len(test[0].poses)) > 1
     assert play_row.children[1].max == ctrl.n_frames - 1
-    assert _size(image.value) == PANEL_PX
+    assert _size(image.value) == (2 * PANEL_PX[0], PANEL_PX[1])
     text.value = "in the south it will be mostly sunny tomorrow"
     panel.generate()
     assert ctrl.shown_text == text.value and ctrl.n_frames == ctrl.result.length
@@ -319,7 +345,7 @@ def test_build_explorer_without_models_explores_the_shipped_bundle(shipped_panel
 
 
 def test_shipped_model_truncation_warning_reaches_the_panel(shipped_panel):
-    text, info = shipped_panel.children[0], shipped_panel.children[3]
+    text, info = shipped_panel.children[0], shipped_panel.children[-1]
     text.value = " ".join(["rain"] * 300)  # the 300-word sentence
     shipped_panel.generate()
     assert "max_tokens=128" in info.value and "truncated" in info.value

@@ -21,6 +21,7 @@ from nar_slp.students import load_student, student_dir
 from nar_slp.training.student_trainer import train_student, trained_student
 from nar_slp.training.vae_trainer import load_vae, train_vae
 from nar_slp.weights import (
+    DATA,
     FP16_MIN_VALUES,
     MANIFEST,
     SHIPPED_WEIGHTS,
@@ -29,7 +30,9 @@ from nar_slp.weights import (
     describe_training,
     export_weights,
     install_weights,
+    data_record,
     read_manifest,
+    run_test_split,
     stored_tensor,
     verify_weights,
     weights_source,
@@ -280,3 +283,33 @@ def test_the_shipped_weights_match_their_manifest():
     assert total <= 64 * 2**20  # 64 MiB
     kinds = {r["kind"] for r in manifest["models"].values()}
     assert kinds == {"vae", "student", "pt", "nslpg", "tae", "slt"}
+
+
+def test_the_manifest_records_the_data_and_the_test_split_comes_back(
+    trained_run, weights, tmp_path
+):
+    from nar_slp.data.run_data import prepare_data, read_run_splits
+
+    assert read_manifest(weights)[DATA] is None  # a run without a data record
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    prepare_data(get_config("smoke"), run)  # the bundled corpus, as chapter 01
+    record = data_record(run)
+    assert record["source"] == "bundled" and record["corpus"]["n_test"] > 0
+    out = tmp_path / "w"
+    export_weights(run, out, preset="smoke")
+    assert read_manifest(out)[DATA] == record
+    test, why = run_test_split(out)
+    expected = read_run_splits(run)[1]["test"]
+    assert why is None and [s.text for s in test] == [s.text for s in expected]
+    np.testing.assert_allclose(test[0].poses, expected[0].poses, atol=1e-4)
+
+    manifest = read_manifest(out)
+    for change, reason in (
+        ({"test_texts_sha256": "0" * 64}, "hash differs"),
+        ({"source": "external"}, "its own data folder"),
+    ):
+        broken = dict(manifest, **{DATA: {**record, **change}})
+        (out / "manifest.json").write_text(json.dumps(broken))
+        test, why = run_test_split(out)
+        assert test == [] and reason in why

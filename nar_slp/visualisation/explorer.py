@@ -39,7 +39,7 @@ from nar_slp.students import (
 from nar_slp.training.vae_trainer import load_vae
 from nar_slp.visualisation.draw import strip
 from nar_slp.visualisation.explorer_frames import PANEL_PX, FrameRenderer
-from nar_slp.weights import SHIPPED_WEIGHTS, verify_model
+from nar_slp.weights import SHIPPED_WEIGHTS, run_test_split, verify_model
 
 DEFAULT_TEXT = "tomorrow it will rain heavily in the north"
 
@@ -228,7 +228,8 @@ class ExplorerController:
     def generate(self, text: str, name: str | None = None) -> bool:
         """Generate ``text`` with model ``name`` (default: the first) and draw frame
         0; :attr:`info` says how it went (length, timing, ground truth, warnings).
-        False, with the reason in :attr:`info` and the previous frames kept, when
+        False, with the reason in :attr:`info` and nothing on display (the previous
+        sentence's frames are dropped, never shown as if they were this one's), when
         the text is not usable (empty)."""
         name = name or self.names[0]
         try:
@@ -237,6 +238,8 @@ class ExplorerController:
             )
         except ValueError as exc:
             self.info = f"<b>{html.escape(str(exc))}</b>"
+            self.result = self.renderer = self.shown_text = None
+            self._frames = {}
             return False
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -303,7 +306,8 @@ def build_explorer(
             None: the bundle ``bundle`` (default: the shipped model), on ``device``.
         vae, normaliser: as for :func:`explore` (with ``models``; None without).
         test_sequences: ``SignSequence`` list; their texts fill the picker and give
-            the ground truth.
+            the ground truth. None with the shipped model: the shipped run's test
+            split, regenerated (:func:`nar_slp.weights.run_test_split`).
         default_text: the sentence shown first (default: the first test sentence).
         use_widgets: None = ipywidgets if importable; False forces the fallback.
         panel_px: (width, height) of each sequence's panel, drawn and shown at it.
@@ -319,6 +323,10 @@ def build_explorer(
         if vae is not None or normaliser is not None:
             raise ValueError("vae and normaliser come with models: pass all three")
         models, vae, normaliser, source = shipped_models(bundle, device)
+        if bundle is None and test_sequences is None:  # the shipped run's test set
+            test_sequences, why = run_test_split(SHIPPED_WEIGHTS)
+            if why:
+                warnings.warn(f"{why}; the test-set picker is empty", stacklevel=2)
     elif vae is None or normaliser is None:
         raise ValueError("pass the vae and the normaliser with the models")
     ctrl = ExplorerController(
@@ -379,14 +387,15 @@ def _panel(widgets, ctrl: ExplorerController):
             info.value = f"<b>generation failed: {html.escape(repr(exc))}</b>"
             raise
         info.value = ctrl.info
-        if not ok:
-            return
+        image.layout.display = None if ok else "none"  # no figure of another sentence
         quiet[0] = True
         try:
             slider.value = play.value = 0
-            slider.max = play.max = ctrl.n_frames - 1
+            slider.max = play.max = max(ctrl.n_frames - 1, 0)
         finally:
             quiet[0] = False
+        if not ok:
+            return
         # shown at the size it is drawn: sharp, never stretched to the cell's width
         image.layout.width, image.layout.height = (f"{n}px" for n in ctrl.size)
         image.value = ctrl.frame(0)
@@ -401,9 +410,9 @@ def _panel(widgets, ctrl: ExplorerController):
             text_box,
             picker,
             widgets.HBox([model_menu, button]),
-            info,
             widgets.HBox([play, slider]),
             image,
+            info,  # below the figure: a warning line never pushes it out of view
         ]
     )
     panel.controller = ctrl  # for tests and scripted use

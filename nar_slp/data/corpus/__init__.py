@@ -32,6 +32,7 @@ import argparse
 import json
 import time
 from dataclasses import asdict, replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,43 +132,50 @@ def _draw_items(cfg: CorpusConfig) -> list[tuple[Sentence, int]]:
     return items
 
 
-def generate_splits(cfg: CorpusConfig) -> dict[str, list[SignSequence]]:
+def generate_splits(
+    cfg: CorpusConfig, only: Sequence[str] = SPLITS
+) -> dict[str, list[SignSequence]]:
     """Generate the corpus in memory: {"train"|"dev"|"test": [SignSequence, ...]}.
 
     Deterministic in ``cfg``. Sequence ``k`` of a split is named ``"{split}/{k:06d}"``;
     its poses are (T, 50, 3) float32 at ``cfg.fps``. No (sentence, signer) pair occurs
     twice in the whole corpus, so splits never share a realisation; the same sentence
     may appear with other signers, and dev/test also hold sentences unseen in train.
-    The signer of each sequence is available via :func:`sequence_signers`.
+    The signer of each sequence is available via :func:`sequence_signers`. ``only``
+    realises just those splits (each exactly as in the whole corpus: the test split
+    of a run without its training split's cost).
     """
     _check_config(cfg)
+    unknown = sorted(set(only) - set(SPLITS))
+    if unknown:
+        raise ValueError(f"only={unknown}: the splits are {SPLITS}")
     signers = make_signers(cfg.n_signers)
     items = _draw_items(cfg)
     sizes = {"train": cfg.n_train, "dev": cfg.n_dev, "test": cfg.n_test}
     out: dict[str, list[SignSequence]] = {}
     start = 0
     for s_idx, split in enumerate(SPLITS):
-        seqs = []
-        for k in range(sizes[split]):
-            sentence, signer = items[start + k]
-            # One generator per sequence: its motion does not depend on the others.
-            rng = np.random.default_rng([cfg.seed, 1, s_idx, k])
-            poses = realise(
-                sentence.glosses, signers[signer], rng, cfg.fps, noise=cfg.noise
-            )
-            seqs.append(
-                SignSequence(
-                    name=f"{split}/{k:06d}",
-                    text=sentence.text,
-                    gloss=" ".join(
-                        gloss_name(g, cfg.language) for g in sentence.glosses
-                    ),
-                    poses=poses,
-                )
-            )
-        out[split] = seqs
+        if split in only:
+            out[split] = [
+                _realise(cfg, signers, items[start + k], s_idx, split, k)
+                for k in range(sizes[split])
+            ]
         start += sizes[split]
     return out
+
+
+def _realise(cfg: CorpusConfig, signers, item, s_idx: int, split: str, k: int):
+    """Sequence ``k`` of ``split``: its own generator, so its motion does not depend
+    on the other sequences."""
+    sentence, signer = item
+    rng = np.random.default_rng([cfg.seed, 1, s_idx, k])
+    poses = realise(sentence.glosses, signers[signer], rng, cfg.fps, noise=cfg.noise)
+    return SignSequence(
+        name=f"{split}/{k:06d}",
+        text=sentence.text,
+        gloss=" ".join(gloss_name(g, cfg.language) for g in sentence.glosses),
+        poses=poses,
+    )
 
 
 def sequence_signers(cfg: CorpusConfig) -> dict[str, list[int]]:
