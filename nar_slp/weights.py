@@ -386,8 +386,9 @@ def _texts_sha256(texts: Iterable[str]) -> str:
 def data_record(run: str | Path) -> dict[str, Any] | None:
     """Where ``run``'s sentences came from, for a user of its weights who does not
     have the run: the data source (``"bundled"`` or ``"external"``), for the bundled
-    corpus its config (deterministic: :func:`run_test_split` regenerates the test split),
-    and the SHA-256 of the test split's texts. None when the run has no data record.
+    corpus its config (deterministic: :func:`run_test_split` regenerates the test
+    split), and the SHA-256 of the test split's texts. None when the run has no data
+    record.
     """
     from nar_slp.data.run_data import DATASET_FILE, read_run_splits
 

@@ -31,8 +31,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, replace
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
