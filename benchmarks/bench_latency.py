@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from nar_slp.data.run_data import load_run_data
+from nar_slp.models.pose_vae import load_vae
 from nar_slp.registry import load_system
 from nar_slp.students import load_student, student_dirs
-from nar_slp.training.vae_trainer import load_vae
 from nar_slp.visualisation.explorer import explore
 from nar_slp.weights import SHIPPED_WEIGHTS
 

@@ -775,8 +775,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     # 1. generation
     trained = args.student_dir is not None
     if trained:
+        from nar_slp.models.pose_vae import load_vae
         from nar_slp.students import load_student
-        from nar_slp.training.vae_trainer import load_vae
 
         student = load_student(args.student_dir, device)
         vae = load_vae(args.vae_dir, device)

@@ -25,10 +25,9 @@ from torch.profiler import profile
 
 from nar_slp.data.dataset import PoseTextDataset, make_loader
 from nar_slp.data.run_data import load_run_data
-from nar_slp.models.pose_vae import freeze
+from nar_slp.models.pose_vae import freeze, load_vae
 from nar_slp.models.student import build_student, student_losses
 from nar_slp.students import STUDENT_VARIANTS, variant_config
-from nar_slp.training.vae_trainer import load_vae
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ from nar_slp.data.run_data import load_run_data
 from nar_slp.inference import generate
 from nar_slp.models.nslp_g import build_nslpg
 from nar_slp.models.pose_vae import PoseVAE
-from nar_slp.models.progressive_transformer import ProgressiveTransformer
+from nar_slp.models.progressive_transformer import ProgressiveTransformer, generate_pt
 from nar_slp.models.student import build_student
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.training.baseline_steps import (
@@ -46,7 +46,6 @@ from nar_slp.training.baseline_steps import (
     nslpg_train_step,
     pt_train_step,
 )
-from nar_slp.training.baseline_trainer import generate_pt
 
 
 def _clear(student) -> None:

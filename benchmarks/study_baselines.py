@@ -54,18 +54,15 @@ from nar_slp.evaluation.fgd import fgd_report
 from nar_slp.evaluation.metrics import mean_dtw_mje, motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
+from nar_slp.models.nslp_g import generate_nslpg
+from nar_slp.models.progressive_transformer import generate_pt
 from nar_slp.registry import load_system
 from nar_slp.training.baseline_recipe import (
     BaselineRecipe,
     nslpg_dev_score,
     pt_dev_score,
 )
-from nar_slp.training.baseline_trainer import (
-    generate_nslpg,
-    generate_pt,
-    train_nslpg,
-    train_pt,
-)
+from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.weights import SHIPPED_WEIGHTS
 
 # the recipe keys of this script before each model had its own config section

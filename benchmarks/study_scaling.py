@@ -59,11 +59,13 @@ from nar_slp.evaluation.metrics import dur_acc, motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.evaluation.tae_training import train_tae
 from nar_slp.inference import generate
+from nar_slp.models.pose_vae import load_vae
+from nar_slp.models.progressive_transformer import generate_pt
 from nar_slp.students import load_student, variant_config
-from nar_slp.training.baseline_trainer import generate_pt, train_pt
+from nar_slp.training.baseline_trainer import train_pt
 from nar_slp.training.student_dev import evaluate_student
 from nar_slp.training.student_trainer import train_student
-from nar_slp.training.vae_trainer import load_vae, train_vae
+from nar_slp.training.vae_trainer import train_vae
 
 PHOENIX = {"corpus.n_train": 7096, "corpus.n_dev": 519, "corpus.n_test": 642}
 N_DEV = 150  # the fixed dev set: the first dev sentences found in no training set

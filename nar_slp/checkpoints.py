@@ -294,13 +294,8 @@ def check_compatible(
     expected: Mapping[str, Any],
     keys: list[str],
     where: str | Path,
-    missing_means: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise ``ValueError`` if the saved config differs from ``expected`` on ``keys``.
-
-    ``missing_means`` gives the value a key had before it existed (a checkpoint
-    written by an older version that does not record it is compared as if it held
-    that value).
 
     Keys may be dotted (``"vae.latent_dim"``) to reach into sections; the message
     names the last part, e.g. ``checkpoint runs/x/vae was trained with latent_dim=32
@@ -313,8 +308,6 @@ def check_compatible(
         if not found_exp:
             raise KeyError(f"check_compatible: expected config has no key {key!r}")
         found, saved = _lookup(config_saved, key)
-        if not found and missing_means and key in missing_means:
-            found, saved = True, missing_means[key]
         if not found:
             problems.append(f"does not record {short} (the config asks for {want!r})")
         elif _normal(saved) != _normal(want):

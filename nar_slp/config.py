@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nar_slp.config_keys import (
-    LEGACY_KEYS,
     apply_changes,
     coerce,
     flatten,
@@ -369,12 +368,9 @@ def get_config(preset: str = "default", **overrides: Any) -> Config:
 
 
 def config_from_dict(d: dict[str, Any]) -> Config:
-    """Inverse of ``Config.to_dict`` (used when loading checkpoints). A dict in the
-    layout before 2026-12-04 (a ``baseline`` section, ``eval.tae_*``, flat
-    ``student.epochs``) is read through :data:`LEGACY_KEYS`."""
+    """Inverse of ``Config.to_dict`` (used when loading checkpoints)."""
     preset = d.get("preset", "default")
     overrides: dict[str, Any] = {"seed": d.get("seed", 0)}
-    for section in (*SECTIONS, "baseline"):
-        for key, value in flatten(d.get(section, {}), section).items():
-            overrides[LEGACY_KEYS.get(key, key)] = value
+    for section in SECTIONS:
+        overrides.update(flatten(d.get(section, {}), section))
     return get_config(preset, **overrides)

@@ -1,9 +1,8 @@
 """Dotted override keys over nested frozen dataclasses: how :mod:`nar_slp.config`
 resolves ``"pt.train.epochs"`` / ``pt__train__epochs`` to a field, checks a value
-against the field's annotation, applies changes to nested sections, and reads the
-keys of the layout before each model had its own section (:data:`LEGACY_KEYS`).
+against the field's annotation and applies changes to nested sections.
 
-Generic: nothing here knows the configuration's sections but :data:`LEGACY_KEYS`.
+Generic: nothing here knows the configuration's sections.
 """
 
 from __future__ import annotations
@@ -14,76 +13,6 @@ import typing
 from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
-
-# Keys of the configuration before each model had its own section and a nested
-# ``train`` (checkpoints and bundles written until 2026-12-04 store them).
-_LEGACY_TRAIN = (
-    "lr",
-    "epochs",
-    "batch_size",
-    "weight_decay",
-    "grad_clip",
-    "schedule",
-    "warmup",
-    "patience",
-)
-LEGACY_KEYS: dict[str, str] = {
-    **{f"vae.{k}": f"vae.train.{k}" for k in ("lr", "epochs", "batch_size")},
-    **{f"student.{k}": f"student.train.{k}" for k in _LEGACY_TRAIN},
-    **{
-        f"baseline.pt_{k}": f"pt.{k}"
-        for k in (
-            "d_model",
-            "dropout",
-            "d_ff",
-            "future_frames",
-            "noise_rate",
-            "stop_counter",
-        )
-    },
-    "baseline.pt_layers": "pt.n_layers",
-    "baseline.pt_heads": "pt.n_heads",
-    **{f"baseline.pt_{k}": f"pt.train.{k}" for k in ("lr", "batch_size", "epochs")},
-    **{
-        f"baseline.nslpg_{k}": f"nslpg.{k}"
-        for k in (
-            "d_model",
-            "dropout",
-            "d_ff",
-            "ft_epochs",
-            "ft_lr",
-            "gs_weight",
-            "length_rule",
-        )
-    },
-    "baseline.nslpg_layers": "nslpg.n_layers",
-    "baseline.nslpg_heads": "nslpg.n_heads",
-    **{
-        f"baseline.nslpg_{k}": f"nslpg.train.{k}"
-        for k in ("lr", "batch_size", "epochs")
-    },
-    **{f"eval.tae_{k}": f"tae.{k}" for k in ("d_model", "latent", "min_delta")},
-    "eval.tae_layers": "tae.n_layers",
-    "eval.tae_heads": "tae.n_heads",
-    **{
-        f"eval.tae_{k}": f"tae.train.{k}"
-        for k in ("lr", "batch_size", "epochs", "patience")
-    },
-    **{
-        f"eval.slt_{k}": f"slt.{k}"
-        for k in (
-            "d_model",
-            "dropout",
-            "subsample",
-            "gloss_weight",
-            "eval_every",
-            "target",
-        )
-    },
-    "eval.slt_layers": "slt.n_layers",
-    "eval.slt_heads": "slt.n_heads",
-    **{f"eval.slt_{k}": f"slt.train.{k}" for k in ("lr", "batch_size", "epochs")},
-}
 
 
 def type_ok(value: Any, annotation: Any) -> bool:
@@ -141,13 +70,8 @@ def resolve_key(
 ) -> tuple[list[str], str, Any]:
     """The dataclass path, field name and annotation of override ``key``
     (``"pt.train.epochs"`` or ``pt__train__epochs``), or a KeyError saying what is
-    valid (and the new name of a key that was renamed)."""
+    valid."""
     dotted = key.replace("__", ".")
-    if dotted in LEGACY_KEYS:
-        raise KeyError(
-            f"config key {key!r} was renamed {LEGACY_KEYS[dotted]!r} (each model has "
-            "its own section and a nested `train`)"
-        )
     section, *path = dotted.split(".")
     if section not in sections or not path:
         raise KeyError(

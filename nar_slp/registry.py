@@ -42,11 +42,11 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.run_data import NORMALISER_FILE
 from nar_slp.inference import Generation
 from nar_slp.inference import generate as generate_student
+from nar_slp.models.nslp_g import generate_nslpg, load_nslpg
+from nar_slp.models.pose_vae import load_vae
+from nar_slp.models.progressive_transformer import generate_pt, load_pt
 from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir
 from nar_slp.systems import BASELINE_SYSTEMS, ORACLE_SUFFIX, ORACLE_SYSTEMS
-from nar_slp.training.baseline_checkpoints import load_nslpg, load_pt
-from nar_slp.training.baseline_trainer import generate_nslpg, generate_pt
-from nar_slp.training.vae_trainer import load_vae
 
 STUDENT, PT, NSLPG = "student", "pt", "nslpg"
 FAMILIES = (STUDENT, PT, NSLPG)

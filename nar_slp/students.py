@@ -61,13 +61,6 @@ ARCH_KEYS = [
     "student.adapter_layers",
     "student.alignment_prior",
 ]
-# What checkpoints written before these settings existed were trained with.
-ARCH_BEFORE = {
-    "student.scratch_vocab": "full",
-    "student.relative_positions": False,
-    "student.adapter_layers": 0,
-    "student.alignment_prior": 0.0,
-}
 
 
 @dataclass(frozen=True)
@@ -222,16 +215,8 @@ def load_student(
     ckpt = load_checkpoint(source, device="cpu", with_optimizer=False)
     check_student_extra(ckpt.extra, source)
     if cfg is not None:
-        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, source, ARCH_BEFORE)
+        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, source)
     saved_cfg = config_from_dict(ckpt.config)
-    if (
-        saved_cfg.student.text_encoder == "scratch"
-        and "encoder.embed.weight" in ckpt.state_dict
-    ):
-        # Trained when "scratch" named the small encoder (now "scratch-small").
-        saved_cfg = replace(
-            saved_cfg, student=replace(saved_cfg.student, text_encoder="scratch-small")
-        )
     model = build_student(saved_cfg)
     missing, unexpected = model.load_state_dict(ckpt.state_dict, strict=False)
     if ckpt.extra.get("encoder_weights") == "package":  # shipped weights: the frozen

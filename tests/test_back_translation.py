@@ -10,8 +10,8 @@ import pytest
 import torch
 from helpers import random_walk
 
-from nar_slp.checkpoints import load_checkpoint, save_checkpoint
-from nar_slp.config import LEGACY_KEYS, config_from_dict, get_config
+from nar_slp.checkpoints import load_checkpoint
+from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.evaluation.back_translation import (
@@ -199,27 +199,6 @@ def test_dev_bleu_selection_keeps_the_best_epoch_and_round_trips(
     assert translate(again, poses, normaliser) == translate(model, poses, normaliser)
 
 
-def test_an_slt_checkpoint_that_names_the_frame_width_frame_size_still_loads(
-    tmp_path, corpus
-):
-    # Checkpoints written before the rename store the width as "frame_size".
-    torch.manual_seed(0)
-    model = _tiny(n_values=12).eval()
-    old = dict(model.hparams)
-    old["frame_size"] = old.pop("n_values")
-    config = {
-        "kind": "slt",
-        "model": old,
-        "vocab": model.vocab.itos,
-        "gloss_vocab": model.gloss_vocab.itos,
-    }
-    save_checkpoint(tmp_path / "slt", model, config)
-    again = load_slt(tmp_path / "slt")
-    assert again.hparams == model.hparams and again.in_proj.in_features == 12
-    for key, value in model.state_dict().items():
-        assert torch.equal(again.state_dict()[key], value), key
-
-
 def test_pairs_train_without_glosses_and_bad_inputs_are_rejected(corpus, normaliser):
     cfg = get_config("smoke", slt__train__epochs=1, slt__train__batch_size=4)
     model = train_slt(
@@ -258,32 +237,3 @@ def test_slt_patience_stops_after_dev_checks_without_a_better_bleu(
     train_slt(cfg, corpus, corpus[:4], normaliser, tmp_path / "all", log=None)
     extra = load_checkpoint(tmp_path / "all", with_optimizer=False).extra
     assert len(extra["history"]) == 6 and extra["best_epoch"] == 1
-
-
-def test_an_slt_checkpoint_with_an_old_layout_run_config_still_loads(
-    tmp_path, corpus, normaliser
-):
-    # Checkpoints written before the config had `tae` / `slt` sections store the run
-    # config with eval.slt_* keys; the model is rebuilt from its own "model"
-    # hyper-parameters and vocabularies, and the run config still translates.
-    cfg = get_config("smoke", slt__train__epochs=1, slt__train__batch_size=4)
-    model = train_slt(cfg, corpus, None, normaliser, tmp_path / "new", log=None)
-    config = dict(load_checkpoint(tmp_path / "new", with_optimizer=False).config)
-    run = cfg.to_dict()
-    for old, new in LEGACY_KEYS.items():
-        section, *path = new.split(".")
-        if old.startswith("eval.") and section in ("tae", "slt"):
-            value = run[section]
-            for name in path:
-                value = value[name]
-            run["eval"][old.split(".", 1)[1]] = value
-    del run["tae"], run["slt"]
-    config["run"] = run
-    save_checkpoint(tmp_path / "slt", model, config)
-    again = load_slt(tmp_path / "slt")
-    assert again.hparams == model.hparams and again.vocab.itos == model.vocab.itos
-    for key, value in model.state_dict().items():
-        assert torch.equal(again.state_dict()[key], value), key
-    saved = load_checkpoint(tmp_path / "slt", with_optimizer=False).config["run"]
-    assert saved["eval"]["slt_epochs"] == 1 and "slt" not in saved
-    assert config_from_dict(saved) == cfg

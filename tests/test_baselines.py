@@ -3,31 +3,29 @@
 
 from __future__ import annotations
 
-import functools
-import json
-
 import numpy as np
 import pytest
 import torch
 
 from nar_slp.checkpoints import load_checkpoint
-from nar_slp.config import LEGACY_KEYS, VAEConfig, get_config
+from nar_slp.config import VAEConfig, get_config
 from nar_slp.data.dataset import PoseTextDataset, collate
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
-from nar_slp.models.nslp_g import NSLPG
+from nar_slp.models.nslp_g import NSLPG, generate_nslpg, load_nslpg
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.progressive_transformer import (
     ProgressiveTransformer,
     build_pt,
     counters,
     future_targets,
+    generate_pt,
+    load_pt,
 )
 from nar_slp.models.word_encoder import WordVocab
 from nar_slp.schedules import lr_factor
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
 from nar_slp.training import baseline_trainer
-from nar_slp.training.baseline_checkpoints import load_nslpg, load_pt
 from nar_slp.training.baseline_recipe import (
     BaselineRecipe,
     StepSchedule,
@@ -41,12 +39,7 @@ from nar_slp.training.baseline_steps import (
     pt_loss,
     pt_train_step,
 )
-from nar_slp.training.baseline_trainer import (
-    generate_nslpg,
-    generate_pt,
-    train_nslpg,
-    train_pt,
-)
+from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 
 TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]
 GLOSSES = ["SUN WARM TODAY", "RAIN", "TUESDAY FRIENDLY"]
@@ -603,54 +596,18 @@ def test_patience_stops_a_dev_selected_baseline(tmp_path):
         )
 
 
-# ------------------------------------------------------------------ old checkpoints
+# ------------------------------------------------------------------ reuse
 
 
-def _rewrite_in_old_layout(directory, cfg) -> None:
-    """Rewrite a baseline checkpoint's config.json as the code before each model had
-    its own config section wrote it: a ``baseline`` section of flat ``pt_*`` and
-    ``nslpg_*`` fields (those of ``cfg``) instead of ``pt`` / ``nslpg``."""
-    path = directory / "config.json"
-    meta = json.loads(path.read_text())
-    new = meta["config"]
-    baseline = {
-        old.removeprefix("baseline."): functools.reduce(getattr, key.split("."), cfg)
-        for old, key in LEGACY_KEYS.items()
-        if old.startswith("baseline.")
-    }
-    assert new.pop(new["kind"]) is not None
-    meta["config"] = {"kind": new.pop("kind"), "baseline": baseline, **new}
-    path.write_text(json.dumps(meta, indent=2) + "\n")
-
-
-def test_checkpoints_in_the_old_config_layout_still_load(tmp_path):
+def test_trained_baselines_are_reused_without_retrain(tmp_path):
     seqs = _seqs()
     norm = Normaliser.fit(seqs)
-    # smoke widths, not the loader's default preset: a wrong reading fails to load
     cfg = _cfg(pt__train__epochs=1, nslpg__train__epochs=2, nslpg__ft_epochs=1)
     pt = train_pt(cfg, "fpgn", seqs, norm, tmp_path / "pt")
     _save_vae(tmp_path / "vae")
     base, ft = train_nslpg(
         cfg, True, seqs, norm, tmp_path / "vae", tmp_path / "b", tmp_path / "f"
     )
-    assert load_checkpoint(tmp_path / "pt").config["pt"]["future_frames"] == 3
-    for d in ("pt", "b", "f"):
-        _rewrite_in_old_layout(tmp_path / d, cfg)
-    saved = load_checkpoint(tmp_path / "pt").config
-    assert "pt" not in saved and saved["baseline"]["pt_layers"] == cfg.pt.n_layers
-    loaded = load_pt(tmp_path / "pt")
-    assert loaded.future_frames == cfg.pt.future_frames
-    assert loaded.noise_rate == cfg.pt.noise_rate
-    a, sa = generate_pt(pt.model, TEXTS, norm)
-    b, sb = generate_pt(loaded, TEXTS, norm)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-    assert np.array_equal(sa, sb)
-    for res, d in ((base, "b"), (ft, "f")):
-        old = load_nslpg(tmp_path / d)
-        assert old.gloss_head is not None and old.mean_length == res.model.mean_length
-        a, b = generate_nslpg(res.model, TEXTS, norm), generate_nslpg(old, TEXTS, norm)
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-    # without retrain the trainers reuse them as they are
     again = train_pt(cfg, "fpgn", seqs, norm, tmp_path / "pt")
     assert again.history == pt.history
     for x, y in zip(again.model.parameters(), pt.model.parameters(), strict=True):

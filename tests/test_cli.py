@@ -45,18 +45,6 @@ def test_unknown_config_key_is_one_line_and_writes_nothing(tmp_path, capsys):
     assert "expected section.field=value" in _err_line(capsys)
 
 
-@pytest.mark.parametrize("what", ["pt", "student"])
-def test_a_renamed_key_names_its_new_spelling_before_reading_the_run(
-    what, tmp_path, capsys
-):
-    run = tmp_path / "no-run"  # does not exist: the key is refused first
-    args = ["train", what, "--preset", "smoke", "--run-dir", str(run)]
-    assert main([*args, "--set", "baseline.pt_epochs=1"]) == 2
-    line = _err_line(capsys)
-    assert "baseline.pt_epochs" in line and "renamed 'pt.train.epochs'" in line
-    assert not run.exists()
-
-
 def test_wrong_type_and_missing_inputs(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "vae", "--preset", "smoke", "--run-dir", str(run)]) == 2

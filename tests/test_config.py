@@ -118,55 +118,6 @@ def test_presets_change_nested_training_fields_only_where_named():
     ).nslpg.train.__class__(lr=2e-4, epochs=100, batch_size=40)
 
 
-@pytest.mark.parametrize(
-    "old,new",
-    [
-        ("baseline__pt_epochs", "pt.train.epochs"),
-        ("baseline.nslpg_layers", "nslpg.n_layers"),
-        ("eval__tae_patience", "tae.train.patience"),
-        ("student__epochs", "student.train.epochs"),
-    ],
-)
-def test_renamed_keys_name_their_new_key(old, new):
-    with pytest.raises(KeyError, match=f"renamed '{new}'"):
-        get_config("default", **{old: 1})
-
-
-def test_a_config_saved_before_the_nested_layout_still_loads():
-    """Checkpoints and bundles written before 2026-12-04 store the flat layout."""
-    old = {
-        "preset": "smoke",
-        "seed": 3,
-        "vae": {
-            "hidden": [64, 32],
-            "latent_dim": 8,
-            "kl_weight": 1e-4,
-            "recon_loss": "bce",
-            "lr": 1e-3,
-            "batch_size": 256,
-            "epochs": 2,
-        },
-        "student": {"d_model": 32, "epochs": 7, "lr": 5e-4, "patience": 2},
-        "eval": {
-            "fgd_window": 34,
-            "tae_layers": 3,
-            "tae_epochs": 4,
-            "slt_target": "gloss",
-            "beam_size": 1,
-        },
-        "baseline": {"pt_epochs": 9, "pt_heads": 2, "nslpg_ft_lr": 1e-4},
-    }
-    cfg = config_from_dict(old)
-    assert cfg.seed == 3 and cfg.vae.train.batch_size == 256
-    assert (
-        cfg.student.train.epochs,
-        cfg.student.train.lr,
-        cfg.student.train.patience,
-    ) == (7, 5e-4, 2)
-    assert (cfg.tae.n_layers, cfg.tae.train.epochs, cfg.slt.target) == (3, 4, "gloss")
-    assert (cfg.pt.train.epochs, cfg.pt.n_heads, cfg.nslpg.ft_lr) == (9, 2, 1e-4)
-
-
 def test_bootstrap_se():
     import numpy as np
 

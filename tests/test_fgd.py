@@ -10,8 +10,8 @@ import torch
 from helpers import random_walk
 
 from nar_slp.bootstrap import bootstrap_counts
-from nar_slp.checkpoints import load_checkpoint, save_checkpoint
-from nar_slp.config import LEGACY_KEYS, config_from_dict, get_config
+from nar_slp.checkpoints import load_checkpoint
+from nar_slp.config import get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.evaluation.fgd import (
     WindowFeatures,
@@ -215,21 +215,6 @@ def test_train_tae_saves_a_checkpoint_that_loads_identically(
     )
 
 
-def test_a_tae_checkpoint_that_names_the_frame_width_frame_size_still_loads(
-    tmp_path,
-):
-    # Checkpoints written before the rename store the width as "frame_size".
-    torch.manual_seed(0)
-    tae = TAE(d_model=16, n_layers=1, n_heads=2, latent=8, n_values=12).eval()
-    old = dict(tae.hparams)
-    old["frame_size"] = old.pop("n_values")
-    save_checkpoint(tmp_path / "tae", tae, {"kind": "tae", "model": old})
-    again = load_tae(tmp_path / "tae")
-    assert again.n_values == 12 and again.hparams == tae.hparams
-    for key, value in tae.state_dict().items():
-        assert torch.equal(again.state_dict()[key], value), key
-
-
 # ------------------------------------------------------------- matched window counts
 
 
@@ -430,44 +415,6 @@ def test_train_tae_follows_its_train_section(seqs, normaliser):
         assert not all(torch.equal(base[k], other[k]) for k in base), kw
     with pytest.raises(ValueError, match=r"tae\.train\.schedule 'cosine'"):
         trained(tae__train__schedule="cosine")
-
-
-def test_a_tae_checkpoint_with_an_old_layout_run_config_still_loads(
-    tmp_path, seqs, normaliser
-):
-    # Checkpoints written before the config had `tae` / `slt` sections store the run
-    # config with eval.tae_* / eval.slt_* keys; the TAE is rebuilt from its own
-    # "model" hyper-parameters, and the run config still translates.
-    cfg = get_config("smoke", tae__train__epochs=1, tae__train__batch_size=8)
-    tae = train_tae(cfg, seqs, normaliser, None, log=None)
-    run = cfg.to_dict()
-    run["eval"].update(_old_eval_keys(cfg))
-    del run["tae"], run["slt"]
-    save_checkpoint(
-        tmp_path / "tae", tae, {"kind": "tae", "model": tae.hparams, "run": run}
-    )
-    again = load_tae(tmp_path / "tae")
-    assert again.hparams == tae.hparams
-    np.testing.assert_array_equal(
-        features(again, seqs[:3], normaliser), features(tae, seqs[:3], normaliser)
-    )
-    saved = load_checkpoint(tmp_path / "tae", with_optimizer=False).config["run"]
-    assert "tae_d_model" in saved["eval"]
-    assert config_from_dict(saved) == cfg
-
-
-def _old_eval_keys(cfg) -> dict:
-    """``cfg``'s TAE and SLT settings as the old layout's ``eval.tae_*`` /
-    ``eval.slt_*`` keys (the inverse of config.LEGACY_KEYS)."""
-    out = {}
-    for old, new in LEGACY_KEYS.items():
-        section, *path = new.split(".")
-        if old.startswith("eval.") and section in ("tae", "slt"):
-            value = getattr(cfg, section)
-            for name in path:
-                value = getattr(value, name)
-            out[old.split(".", 1)[1]] = value
-    return out
 
 
 def test_static_pose_bce_is_the_per_window_mean_prediction():

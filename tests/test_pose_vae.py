@@ -16,11 +16,11 @@ from nar_slp.models.pose_vae import (
     VAEOutput,
     freeze,
     kl_divergence,
+    load_vae,
     vae_loss,
 )
 from nar_slp.skeleton import FRAME_SIZE, GROUPS, NUM_COORDS, NUM_JOINTS
 from nar_slp.training.vae_trainer import (
-    load_vae,
     mean_pose_error,
     reconstruction_error_by_group,
     train_vae,

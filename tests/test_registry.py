@@ -10,7 +10,9 @@ from nar_slp.checkpoints import save_checkpoint
 from nar_slp.config import VAEConfig, get_config
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
+from nar_slp.models.nslp_g import generate_nslpg
 from nar_slp.models.pose_vae import PoseVAE
+from nar_slp.models.progressive_transformer import generate_pt
 from nar_slp.registry import (
     NSLPG,
     PT,
@@ -23,12 +25,7 @@ from nar_slp.registry import (
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
 from nar_slp.students import STUDENT_VARIANTS
 from nar_slp.systems import BASELINE_SYSTEMS, ORACLE_SYSTEMS
-from nar_slp.training.baseline_trainer import (
-    generate_nslpg,
-    generate_pt,
-    train_nslpg,
-    train_pt,
-)
+from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 
 TEXTS = ["rain in the north", "sunny", "wind from the west tomorrow"]
 

@@ -30,10 +30,11 @@ from nar_slp.data.run_data import (
 from nar_slp.distributed import launched_world, leave_world
 from nar_slp.evaluation.back_translation import train_slt
 from nar_slp.evaluation.tae_training import train_tae
+from nar_slp.models.pose_vae import load_vae
 from nar_slp.students import student_dir, variant_config
 from nar_slp.training.baseline_trainer import train_nslpg, train_pt
 from nar_slp.training.student_trainer import train_student
-from nar_slp.training.vae_trainer import load_vae, train_vae
+from nar_slp.training.vae_trainer import train_vae
 
 __all__ = ["TRAINABLE", "cmd_data", "cmd_train"]
 

@@ -75,7 +75,6 @@ from nar_slp.skeleton import FRAME_SIZE
 
 MIN_SEGMENT_FRAMES = 8  # shorter segments are excluded from FGD features (counted)
 _TAE_KIND = "tae"
-_LEGACY_N_VALUES_KEY = "frame_size"  # old checkpoints' name for n_values
 
 
 # ----------------------------------------------------------------------------- windows
@@ -261,17 +260,8 @@ def load_evaluator_checkpoint(directory: str | Path, kind: str, what: str) -> An
 
 
 def evaluator_hparams(config: dict[str, Any]) -> dict[str, Any]:
-    """The model's keyword arguments from an evaluator checkpoint's ``config``.
-
-    Checkpoints written before the frame width had one name in the package store it
-    as ``frame_size``; that key is read as ``n_values`` (new saves write
-    ``n_values``).
-    """
-    hparams = dict(config["model"])
-    if _LEGACY_N_VALUES_KEY in hparams:
-        legacy = hparams.pop(_LEGACY_N_VALUES_KEY)
-        hparams.setdefault("n_values", legacy)
-    return hparams
+    """The model's keyword arguments from an evaluator checkpoint's ``config``."""
+    return dict(config["model"])
 
 
 def pad_batch(
@@ -320,19 +310,8 @@ def encode_segments(
 
 def load_tae(directory: str | Path, device: str | torch.device = "cpu") -> TAE:
     """Rebuild a TAE saved by :func:`~nar_slp.evaluation.tae_training.train_tae`
-    (eval mode, on ``device``).
-
-    A checkpoint from before the shared standardiser (buffers ``feature_mean`` /
-    ``feature_std``, every channel kept) is converted, so it gives the features it
-    always gave; one whose config names the frame width ``frame_size`` is read as
-    ``n_values`` (:func:`evaluator_hparams`).
-    """
+    (eval mode, on ``device``)."""
     ckpt = load_evaluator_checkpoint(directory, _TAE_KIND, "a TAE")
     tae = TAE(**evaluator_hparams(ckpt.config))
-    state = dict(ckpt.state_dict)
-    if "feature_mean" in state:
-        state["standardiser.mean"] = state.pop("feature_mean")
-        state["standardiser.std"] = state.pop("feature_std")
-        state["standardiser.keep"] = torch.ones_like(state["standardiser.mean"])
-    tae.load_state_dict(state)
+    tae.load_state_dict(ckpt.state_dict)
     return tae.to(device).eval()

@@ -38,12 +38,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F_
 from torch import Tensor, nn
 
-from nar_slp.config import NSLPGConfig
+from nar_slp.checkpoints import load_checkpoint, save_checkpoint
+from nar_slp.config import Config, NSLPGConfig, VAEConfig
+from nar_slp.models.baseline_record import baseline_arch, saved_config
 from nar_slp.models.layers import decoder_stack, sinusoidal_positions
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.word_encoder import WordTextEncoder, WordVocab
@@ -189,3 +194,94 @@ def build_nslpg(
         gloss_vocab=gloss_vocab,
         max_frames=max_frames,
     )
+
+
+# ------------------------------------------------ checkpoint and generation
+
+
+def save_nslpg(
+    directory: str | Path,
+    model: torch.nn.Module,
+    cfg: Config,
+    vocab: WordVocab,
+    gloss_vocab: WordVocab | None,
+    vae: PoseVAE,
+    gs: bool,
+    ft: bool,
+    mean_len: int,
+    hist: list[dict[str, float]],
+    selected: int,
+) -> None:
+    """Write a trained NSLP-G (GS when ``gs``, "+ft" when ``ft``) with its history
+    and selected epoch."""
+    save_checkpoint(
+        directory,
+        model,
+        baseline_arch(
+            "nslpg",
+            cfg,
+            gs=gs,
+            ft=ft,
+            vocab=vocab.to_list(),
+            gloss_vocab=gloss_vocab.to_list() if gloss_vocab else None,
+            vae={
+                "hidden": list(vae.hidden),
+                "latent_dim": vae.latent_dim,
+                "n_values": vae.n_values,
+            },
+            mean_length=mean_len,
+        ),
+        extra={"history": hist, "selected_epoch": selected},
+    )
+
+
+def load_nslpg(directory: str | Path, device: str = "cpu") -> NSLPG:
+    """The NSLP-G saved in ``directory`` (by :func:`save_nslpg`), its VAE inside,
+    in eval mode."""
+    ckpt = load_checkpoint(directory, with_optimizer=False)
+    c = ckpt.config
+    if c.get("kind") != "nslpg":
+        raise ValueError(f"{directory} is not an NSLP-G checkpoint")
+    cfg = saved_config(c)
+    v = c["vae"]
+    vae = PoseVAE(
+        VAEConfig(hidden=tuple(v["hidden"]), latent_dim=v["latent_dim"]),
+        n_values=v["n_values"],
+    )
+    gloss_vocab = WordVocab(c["gloss_vocab"]) if c["gloss_vocab"] is not None else None
+    model = build_nslpg(
+        cfg.nslpg,
+        WordVocab(c["vocab"]),
+        vae,
+        gloss_vocab,
+        max_frames=cfg.data.max_frames,
+    )
+    model.load_state_dict(ckpt.state_dict)
+    model.mean_length = int(c["mean_length"])
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def generate_nslpg(
+    model: NSLPG,
+    texts: Sequence[str],
+    normaliser: Any,
+    lengths: Sequence[int] | None = None,
+    batch_size: int = 64,
+) -> list[np.ndarray]:
+    """NSLP-G sequences (T_i, J, K) in PT coordinates. ``lengths=None`` applies the
+    main rows' rule (the mean training length for every sentence); passing the
+    ground-truth lengths gives the oracle row."""
+    model.eval()
+    device = model.queries.device
+    if lengths is None:
+        lengths = [model.mean_length] * len(texts)
+    lengths = [min(int(n), model.max_frames) for n in lengths]
+    out: list[np.ndarray] = []
+    for i in range(0, len(texts), batch_size):
+        lens = torch.tensor(lengths[i : i + batch_size], device=device)
+        gen = model(list(texts[i : i + batch_size]), lens)
+        for p, n in zip(gen.poses, lens.tolist(), strict=True):
+            arr = p[:n].cpu().numpy().reshape(n, -1, 3)  # (T, F) -> (T, J, K)
+            out.append(np.asarray(normaliser.inverse(arr), dtype=np.float32))
+    return out

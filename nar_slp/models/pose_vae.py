@@ -23,13 +23,16 @@ towards ``lgm(y) = μ`` (Eq. 9) and decodes its latents through ``decode`` (the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F_
 from torch import nn
 
+from nar_slp.checkpoints import load_checkpoint
 from nar_slp.config import VAEConfig
 from nar_slp.skeleton import FRAME_SIZE
+from nar_slp.utils import pick_device
 
 RECON_LOSSES = ("bce", "mse")
 
@@ -237,3 +240,29 @@ def freeze(module: nn.Module) -> nn.Module:
     for p in module.parameters():
         p.requires_grad_(False)
     return module.eval()
+
+
+def load_vae(directory: str | Path, device: str | torch.device = "cpu") -> PoseVAE:
+    """The pre-trained VAE from ``directory``, frozen and in eval mode (LGM + PGM)."""
+    device = pick_device(device)
+    ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
+    vae_dict = ckpt.config.get("vae")
+    if not isinstance(vae_dict, dict) or "n_values" not in ckpt.config:
+        raise ValueError(
+            f"checkpoint {directory} is not a pose VAE checkpoint "
+            "(its config.json has no 'vae' section or 'n_values')"
+        )
+    fields_ = set(VAEConfig.__dataclass_fields__)
+    # the architecture only: ``train`` (and the flat lr/epochs of older checkpoints)
+    # does not shape the model
+    kwargs = {k: v for k, v in vae_dict.items() if k in fields_ and k != "train"}
+    if "hidden" in kwargs:
+        kwargs["hidden"] = tuple(kwargs["hidden"])
+    model = PoseVAE(VAEConfig(**kwargs), n_values=int(ckpt.config["n_values"]))
+    try:
+        model.load_state_dict(ckpt.state_dict)
+    except RuntimeError as err:
+        raise ValueError(
+            f"checkpoint {directory}: weights do not match its config ({err})"
+        ) from err
+    return freeze(model.to(device))

@@ -45,11 +45,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from nar_slp.config import PTConfig
+from nar_slp.checkpoints import load_checkpoint, save_checkpoint
+from nar_slp.config import Config, PTConfig
+from nar_slp.models.baseline_record import baseline_arch, saved_config
 from nar_slp.models.cached_decoding import decode_step, init_cache
 from nar_slp.models.layers import (
     FeatureStandardiser,
@@ -366,3 +371,82 @@ def build_pt(
         max_frames=max_frames,
         stop_counter=pt.stop_counter,
     )
+
+
+# ------------------------------------------------ checkpoint and generation
+
+
+def save_pt(
+    directory: str | Path,
+    model: ProgressiveTransformer,
+    cfg: Config,
+    variant: str,
+    vocab: WordVocab,
+    history: list[dict[str, float]],
+    selected: int,
+) -> None:
+    """Write a trained PT of ``variant`` with its history and selected epoch."""
+    save_checkpoint(
+        directory,
+        model,
+        baseline_arch("pt", cfg, variant=variant, vocab=vocab.to_list()),
+        extra={"history": history, "selected_epoch": selected},
+    )
+
+
+def load_pt(directory: str | Path, device: str = "cpu") -> ProgressiveTransformer:
+    """The PT saved in ``directory`` (by :func:`save_pt`), in eval mode."""
+    ckpt = load_checkpoint(directory, with_optimizer=False)
+    c = ckpt.config
+    if c.get("kind") != "pt":
+        raise ValueError(f"{directory} is not a Progressive Transformers checkpoint")
+    cfg = saved_config(c)
+    model = build_pt(
+        cfg.pt, c["variant"], WordVocab(c["vocab"]), max_frames=cfg.data.max_frames
+    )
+    model.load_state_dict(ckpt.state_dict)
+    return model.to(device).eval()
+
+
+def generate_pt(
+    model: ProgressiveTransformer,
+    texts: Sequence[str],
+    normaliser: Any,
+    mode: str = "honest",
+    refs: Sequence[Any] | None = None,
+    batch_size: int = 64,
+    use_cache: bool = True,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """PT sequences (T_i, J, K) in PT coordinates for ``texts``, and a bool array:
+    stopped by its own counter. ``mode="oracle"`` needs ``refs`` (the ground-truth
+    sequences: first frame and length are used); honest mode never reads them."""
+    device = model.start_frame.device
+    poses: list[np.ndarray] = []
+    stopped: list[bool] = []
+    for i in range(0, len(texts), batch_size):
+        chunk = list(texts[i : i + batch_size])
+        kwargs: dict[str, Any] = {}
+        if mode == "oracle":
+            if refs is None:
+                raise ValueError("oracle mode needs refs (ground-truth sequences)")
+            r = refs[i : i + batch_size]
+            firsts = np.stack(
+                [
+                    normaliser.transform(np.asarray(s.poses[:1]), warn=False)[0]
+                    for s in r
+                ]
+            )
+            kwargs = {
+                "first_frames": torch.as_tensor(firsts, dtype=torch.float32)
+                .flatten(1)
+                .to(device),
+                "lengths": torch.tensor(
+                    [min(len(s.poses), model.max_frames) for s in r]
+                ),
+            }
+        gen = model.generate(chunk, mode=mode, use_cache=use_cache, **kwargs)
+        for p in gen.poses:
+            arr = p.detach().cpu().numpy().reshape(len(p), -1, 3)  # (T, J, K)
+            poses.append(np.asarray(normaliser.inverse(arr), dtype=np.float32))
+        stopped += gen.stopped.cpu().tolist()
+    return poses, np.array(stopped, dtype=bool)

@@ -6,8 +6,9 @@
   "NSLP-G (Base +ft)", "NSLP-G (GS +ft)".
 
 The batch losses and single optimiser steps are in
-:mod:`nar_slp.training.baseline_steps`, the checkpoint folders and their loaders in
-:mod:`nar_slp.training.baseline_checkpoints`.
+:mod:`nar_slp.training.baseline_steps`; each model's checkpoint folder (``save_pt``,
+``save_nslpg``), loader and generator sit beside it, in
+:mod:`nar_slp.models.progressive_transformer` and :mod:`nar_slp.models.nslp_g`.
 
 Each model reads its own section of the configuration: ``cfg.pt`` / ``cfg.nslpg``
 for the architecture, their ``train`` (:class:`nar_slp.config.TrainConfig`) for the
@@ -40,16 +41,15 @@ from nar_slp.checkpoints import checkpoint_exists, load_checkpoint
 from nar_slp.config import Config
 from nar_slp.data.dataset import PoseBatch, PoseTextDataset, make_loader
 from nar_slp.loop import EpochStats, LoopResult, Step, train_epochs
-from nar_slp.models.nslp_g import NSLPG, NSLPGLoss, build_nslpg
-from nar_slp.models.progressive_transformer import ProgressiveTransformer, build_pt
-from nar_slp.models.word_encoder import WordVocab
-from nar_slp.recipe import adamw, grad_clip
-from nar_slp.training.baseline_checkpoints import (
-    load_nslpg,
+from nar_slp.models.nslp_g import NSLPGLoss, build_nslpg, load_nslpg, save_nslpg
+from nar_slp.models.pose_vae import load_vae
+from nar_slp.models.progressive_transformer import (
+    build_pt,
     load_pt,
-    save_nslpg,
     save_pt,
 )
+from nar_slp.models.word_encoder import WordVocab
+from nar_slp.recipe import adamw, grad_clip
 from nar_slp.training.baseline_recipe import (
     COMMITTED_RECIPE,
     BaselineRecipe,
@@ -65,7 +65,6 @@ from nar_slp.training.baseline_steps import (
     pt_batch_loss,
     pt_end_epoch,
 )
-from nar_slp.training.vae_trainer import load_vae
 from nar_slp.utils import seed_everything
 
 
@@ -168,50 +167,6 @@ def train_pt(
     selected = _restore_selected(model, loop, recipe)
     save_pt(directory, model, cfg, variant, vocab, history, selected or t.epochs)
     return BaselineTrainResult(model.eval(), history, directory)
-
-
-def generate_pt(
-    model: ProgressiveTransformer,
-    texts: Sequence[str],
-    normaliser: Any,
-    mode: str = "honest",
-    refs: Sequence[Any] | None = None,
-    batch_size: int = 64,
-    use_cache: bool = True,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """PT sequences (T_i, J, K) in PT coordinates for ``texts``, and a bool array:
-    stopped by its own counter. ``mode="oracle"`` needs ``refs`` (the ground-truth
-    sequences: first frame and length are used); honest mode never reads them."""
-    device = model.start_frame.device
-    poses: list[np.ndarray] = []
-    stopped: list[bool] = []
-    for i in range(0, len(texts), batch_size):
-        chunk = list(texts[i : i + batch_size])
-        kwargs: dict[str, Any] = {}
-        if mode == "oracle":
-            if refs is None:
-                raise ValueError("oracle mode needs refs (ground-truth sequences)")
-            r = refs[i : i + batch_size]
-            firsts = np.stack(
-                [
-                    normaliser.transform(np.asarray(s.poses[:1]), warn=False)[0]
-                    for s in r
-                ]
-            )
-            kwargs = {
-                "first_frames": torch.as_tensor(firsts, dtype=torch.float32)
-                .flatten(1)
-                .to(device),
-                "lengths": torch.tensor(
-                    [min(len(s.poses), model.max_frames) for s in r]
-                ),
-            }
-        gen = model.generate(chunk, mode=mode, use_cache=use_cache, **kwargs)
-        for p in gen.poses:
-            arr = p.detach().cpu().numpy().reshape(len(p), -1, 3)  # (T, J, K)
-            poses.append(np.asarray(normaliser.inverse(arr), dtype=np.float32))
-        stopped += gen.stopped.cpu().tolist()
-    return poses, np.array(stopped, dtype=bool)
 
 
 # ------------------------------------------------------------------ NSLP-G
@@ -369,35 +324,7 @@ def train_nslpg(
     )
 
 
-@torch.no_grad()
-def generate_nslpg(
-    model: NSLPG,
-    texts: Sequence[str],
-    normaliser: Any,
-    lengths: Sequence[int] | None = None,
-    batch_size: int = 64,
-) -> list[np.ndarray]:
-    """NSLP-G sequences (T_i, J, K) in PT coordinates. ``lengths=None`` applies the
-    main rows' rule (the mean training length for every sentence); passing the
-    ground-truth lengths gives the oracle row."""
-    model.eval()
-    device = model.queries.device
-    if lengths is None:
-        lengths = [model.mean_length] * len(texts)
-    lengths = [min(int(n), model.max_frames) for n in lengths]
-    out: list[np.ndarray] = []
-    for i in range(0, len(texts), batch_size):
-        lens = torch.tensor(lengths[i : i + batch_size], device=device)
-        gen = model(list(texts[i : i + batch_size]), lens)
-        for p, n in zip(gen.poses, lens.tolist(), strict=True):
-            arr = p[:n].cpu().numpy().reshape(n, -1, 3)  # (T, F) -> (T, J, K)
-            out.append(np.asarray(normaliser.inverse(arr), dtype=np.float32))
-    return out
-
-
 __all__ = [
-    "generate_nslpg",
-    "generate_pt",
     "train_nslpg",
     "train_pt",
 ]

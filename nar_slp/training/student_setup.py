@@ -23,7 +23,7 @@ from nar_slp.checkpoints import check_compatible, load_checkpoint
 from nar_slp.config import Config
 from nar_slp.models.student import TextToLatentStudent
 from nar_slp.schedules import SCHEDULES
-from nar_slp.students import ARCH_BEFORE, ARCH_KEYS, check_student_extra
+from nar_slp.students import ARCH_KEYS, check_student_extra
 
 INPUT_KINDS = ("text", "gloss")
 
@@ -110,7 +110,7 @@ def load_resume_state(
             f"{out_dir} holds shipped weights (nar_slp.weights), not a training run to "
             "resume: train with resume=False, or in another run folder"
         )
-    check_compatible(ckpt.config, cfg.to_dict(), RESUME_KEYS, out_dir, ARCH_BEFORE)
+    check_compatible(ckpt.config, cfg.to_dict(), RESUME_KEYS, out_dir)
     check_student_extra(ckpt.extra, out_dir, n_values=n_values, input_kind=input_kind)
     model.load_state_dict(ckpt.state_dict)
     if ckpt.optimizer_state is not None:

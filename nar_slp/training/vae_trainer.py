@@ -27,7 +27,7 @@ from nar_slp.checkpoints import (
 )
 from nar_slp.config import Config, VAEConfig
 from nar_slp.loop import EpochStats, Step, train_epochs
-from nar_slp.models.pose_vae import RECON_LOSSES, PoseVAE, freeze, vae_loss
+from nar_slp.models.pose_vae import RECON_LOSSES, PoseVAE, vae_loss
 from nar_slp.recipe import adamw, grad_clip
 from nar_slp.skeleton import GROUPS
 from nar_slp.utils import EpochLogger, pick_device, quiet_progress, seed_everything
@@ -293,32 +293,6 @@ def train_vae(
     return VAETrainResult(model=model, history=history)
 
 
-def load_vae(directory: str | Path, device: str | torch.device = "cpu") -> PoseVAE:
-    """The pre-trained VAE from ``directory``, frozen and in eval mode (LGM + PGM)."""
-    device = pick_device(device)
-    ckpt = load_checkpoint(directory, device="cpu", with_optimizer=False)
-    vae_dict = ckpt.config.get("vae")
-    if not isinstance(vae_dict, dict) or "n_values" not in ckpt.config:
-        raise ValueError(
-            f"checkpoint {directory} is not a pose VAE checkpoint "
-            "(its config.json has no 'vae' section or 'n_values')"
-        )
-    fields_ = set(VAEConfig.__dataclass_fields__)
-    # the architecture only: ``train`` (and the flat lr/epochs of older checkpoints)
-    # does not shape the model
-    kwargs = {k: v for k, v in vae_dict.items() if k in fields_ and k != "train"}
-    if "hidden" in kwargs:
-        kwargs["hidden"] = tuple(kwargs["hidden"])
-    model = PoseVAE(VAEConfig(**kwargs), n_values=int(ckpt.config["n_values"]))
-    try:
-        model.load_state_dict(ckpt.state_dict)
-    except RuntimeError as err:
-        raise ValueError(
-            f"checkpoint {directory}: weights do not match its config ({err})"
-        ) from err
-    return freeze(model.to(device))
-
-
 # ---------------------------------------------------------------- hand-check metrics
 
 
@@ -416,7 +390,6 @@ __all__ = [
     "ARCH_KEYS",
     "HISTORY_FILE",
     "VAETrainResult",
-    "load_vae",
     "mean_pose_error",
     "reconstruction_error_by_group",
     "train_vae",

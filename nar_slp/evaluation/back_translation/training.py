@@ -239,11 +239,7 @@ def train_slt(
 
 
 def load_slt(directory: str | Path, device: str | torch.device = "cpu") -> SLTModel:
-    """Rebuild an SLT model saved by :func:`train_slt` (eval mode, on ``device``).
-
-    A config that names the frame width ``frame_size`` (checkpoints from before it
-    was ``n_values``) is accepted (:func:`~nar_slp.evaluation.tae.evaluator_hparams`).
-    """
+    """Rebuild an SLT model saved by :func:`train_slt` (eval mode, on ``device``)."""
     ckpt = load_evaluator_checkpoint(directory, SLT_KIND, "an SLT model")
     if "standardiser.keep" not in ckpt.state_dict:
         raise ValueError(
