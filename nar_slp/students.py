@@ -55,11 +55,6 @@ ARCH_KEYS = [
     "student.n_heads",
     "student.d_ff",
     "student.length_hidden",
-    "student.scratch_layers",
-    "student.scratch_d_model",
-    "student.relative_positions",
-    "student.adapter_layers",
-    "student.alignment_prior",
 ]
 
 

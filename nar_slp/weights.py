@@ -213,7 +213,7 @@ def trained_models(run: str | Path) -> dict[str, tuple[Path, Path]]:
 
 def _frozen_pretrained_encoder(config: Mapping[str, Any]) -> bool:
     student = config.get("student") or {}
-    scratch = student.get("text_encoder") in ("scratch", "scratch-small")
+    scratch = student.get("text_encoder") == "scratch"
     return not scratch and not student.get("finetune_encoder", False)
 
 

@@ -17,7 +17,7 @@ from nar_slp.models.student import build_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
 from nar_slp.students import load_student
 from nar_slp.training import student_epochs
-from nar_slp.training.student_data import make_student_loader, teacher_latents
+from nar_slp.training.student_data import make_student_loader
 from nar_slp.training.student_dev import best_epoch, evaluate_student
 from nar_slp.training.student_trainer import train_student
 
@@ -384,60 +384,3 @@ def test_unknown_schedule_is_rejected_before_training(tiny_bert_dir, data, tmp_p
     with pytest.raises(ValueError, match="student.train.schedule='linear'"):
         _train(cfg, data, tmp_path / "x")
     assert not (tmp_path / "x").exists()
-
-
-def test_checkpoint_from_before_the_position_variants_still_resumes_and_loads(
-    tiny_bert_dir, data, tmp_path
-):
-    """A checkpoint whose config.json predates relative_positions, adapter_layers and
-    alignment_prior (the paper's architecture) resumes and loads as that one."""
-    import json
-
-    cfg1 = _cfg(tiny_bert_dir, **{"student.train.epochs": 1})
-    _train(cfg1, data, tmp_path / "old")
-    for folder in (tmp_path / "old", tmp_path / "old" / "best"):
-        meta = json.loads((folder / "config.json").read_text())
-        for key in ("relative_positions", "adapter_layers", "alignment_prior"):
-            meta["config"]["student"].pop(key)
-        (folder / "config.json").write_text(json.dumps(meta))
-    resumed = _train(_cfg(tiny_bert_dir), data, tmp_path / "old")
-    assert [row["epoch"] for row in resumed.history] == [1, 2]
-    assert load_student(tmp_path / "old").decoder.relative_positions is False
-    with pytest.raises(ValueError, match="relative_positions=False"):
-        _train(
-            _cfg(tiny_bert_dir, **{"student.relative_positions": True}),
-            data,
-            tmp_path / "old",
-        )
-
-
-def test_cached_teacher_latents_train_the_same_student(tiny_bert_dir, data, tmp_path):
-    """student.cache_teacher computes LGM(y) once; the training it drives matches the
-    per-step teacher to float rounding."""
-    plain = _train(_cfg(tiny_bert_dir), data, tmp_path / "plain")
-    cached = _train(
-        _cfg(tiny_bert_dir, **{"student.cache_teacher": True}), data, tmp_path / "c"
-    )
-    for a, b in zip(plain.history, cached.history, strict=True):
-        for key in ("train_pose", "train_distil", "dev_pose", "dev_distil"):
-            assert a[key] == pytest.approx(b[key], rel=1e-4), key
-    a, b = plain.model.state_dict(), cached.model.state_dict()
-    for key in a:
-        torch.testing.assert_close(a[key], b[key], atol=1e-4, rtol=1e-4)
-
-
-def test_teacher_cache_pads_like_the_batch(data):
-    from nar_slp.data.dataset import make_loader
-
-    train_set, _ = data
-    cfg = get_config("smoke", **{"vae.latent_dim": 8, "vae.hidden": (16, 16)})
-    vae = _vae(cfg).eval()
-    cache = teacher_latents(vae, train_set, torch.device("cpu"))
-    batch = next(iter(make_loader(train_set, 4, shuffle=True, seed=3)))
-    z = cache.batch(batch)  # (B, T, Z)
-    b, t = batch.mask.shape
-    with torch.no_grad():
-        direct = vae.lgm(batch.poses.reshape(b, t, -1))
-    mask = batch.mask[..., None]
-    torch.testing.assert_close(z * mask, direct * mask, atol=1e-6, rtol=0)
-    assert (z[~batch.mask] == 0).all()

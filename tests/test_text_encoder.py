@@ -1,5 +1,5 @@
 """The student's text encoder: pretrained (tiny BERT), same-size scratch (w/o BERT),
-small scratch, offline default; batched frozen-feature caching."""
+offline default; batched frozen-feature caching."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from nar_slp.models.encoder_sources import (
 from nar_slp.models.text_encoder import (
     EncoderOutput,
     PretrainedTextEncoder,
-    ScratchTextEncoder,
     build_text_encoder,
     masked_mean,
 )
@@ -35,14 +34,6 @@ def frozen(tiny_bert_dir):
     return build_text_encoder(_cfg(text_encoder=str(tiny_bert_dir)))
 
 
-@pytest.fixture
-def scratch(tiny_tokenizer):
-    torch.manual_seed(0)
-    return build_text_encoder(
-        _cfg(text_encoder="scratch-small"), vocab_source=tiny_tokenizer
-    )
-
-
 def test_pretrained_shapes_and_mask(frozen, tiny_tokenizer):
     out = frozen.encode(TEXTS, "cpu")
     assert isinstance(out, EncoderOutput)
@@ -51,15 +42,6 @@ def test_pretrained_shapes_and_mask(frozen, tiny_tokenizer):
     assert out.mask.dtype == torch.bool
     assert out.mask.sum(1).tolist() == n_tokens
     assert torch.equal(out.pooled, out.hidden[:, 0])  # the [CLS] vector
-
-
-def test_scratch_shapes_trainable(scratch):
-    assert isinstance(scratch, ScratchTextEncoder)
-    out = scratch.encode(TEXTS, "cpu")
-    assert out.hidden.shape[0] == 3 and out.hidden.shape[2] == 32
-    assert out.pooled.shape == (3, 32)
-    out.pooled.sum().backward()
-    assert scratch.embed.weight.grad is not None
 
 
 def test_frozen_encoder_no_grad_stays_eval_and_caches(frozen):

@@ -17,7 +17,6 @@ from typing import Any
 from nar_slp.config import OFFLINE_TEXT_ENCODER
 
 SCRATCH = "scratch"  # w/o BERT: the pretrained architecture, random weights
-SCRATCH_SMALL = "scratch-small"  # a small from-scratch Transformer encoder
 
 
 class TextEncoderUnavailableError(OSError):

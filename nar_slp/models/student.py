@@ -31,7 +31,6 @@ is used instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,7 +38,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nar_slp.config import Config, StudentConfig
-from nar_slp.models.layers import encoder_stack
 from nar_slp.models.nar_decoder import NARDecoder
 from nar_slp.models.text_encoder import (
     PretrainedTextEncoder,
@@ -128,20 +126,6 @@ class TextToLatentStudent(nn.Module):
         self.pad_to_multiple = int(cfg.pad_to_multiple)
         self.encoder.pad_to_multiple = self.pad_to_multiple
         self.input_proj = nn.Linear(self.encoder.dim, cfg.d_model)
-        # Our variant (StudentConfig.adapter_layers): trained self-attention layers
-        # over the projected text states, between a frozen encoder and the decoder.
-        self.adapter = (
-            encoder_stack(
-                cfg.d_model,
-                cfg.adapter_layers,
-                cfg.n_heads,
-                cfg.d_ff,
-                cfg.dropout,
-                norm_first=False,
-            )
-            if cfg.adapter_layers > 0
-            else None
-        )
         self.length_regulator = LengthRegulator(self.encoder.dim, cfg.length_hidden)
         self.decoder = NARDecoder(
             cfg.d_model,
@@ -150,8 +134,6 @@ class TextToLatentStudent(nn.Module):
             cfg.d_ff,
             cfg.dropout,
             latent_dim,
-            relative_positions=cfg.relative_positions,
-            alignment_prior=cfg.alignment_prior,
         )
         self._init_weights()
 
@@ -207,8 +189,6 @@ class TextToLatentStudent(nn.Module):
         t = round_up(int(lengths.max()), self.pad_to_multiple)
         frame_mask = torch.arange(t, device=device)[None] < lengths[:, None]  # (B, T)
         memory = self.input_proj(enc.hidden)  # (B, L, D)
-        if self.adapter is not None:
-            memory = self.adapter(memory, src_key_padding_mask=~enc.mask)  # (B, L, D)
         z_lang = self.decoder(memory, enc.mask, frame_mask)  # (B, T, Z)
         return StudentOutput(
             z_lang=z_lang,
@@ -219,16 +199,10 @@ class TextToLatentStudent(nn.Module):
         )
 
 
-def build_student(
-    cfg: Config, vocab_source: str | Path | Any | None = None
-) -> TextToLatentStudent:
-    """The student of ``cfg``.
-
-    Z = ``cfg.vae.latent_dim``, T_max = ``cfg.data.max_frames``; ``vocab_source`` is
-    passed to :func:`build_text_encoder` (the ``"scratch-small"`` encoder's
-    tokenizer).
-    """
-    encoder = build_text_encoder(cfg.student, vocab_source)
+def build_student(cfg: Config) -> TextToLatentStudent:
+    """The student of ``cfg``: Z = ``cfg.vae.latent_dim``, T_max =
+    ``cfg.data.max_frames``."""
+    encoder = build_text_encoder(cfg.student)
     return TextToLatentStudent(
         cfg.student, cfg.vae.latent_dim, cfg.data.max_frames, encoder=encoder
     )
@@ -255,7 +229,6 @@ def student_losses(
     max_frames: int,
     use_kd: bool = True,
     weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
-    z_pose: Tensor | None = None,
 ) -> StudentLosses:
     """Eq. 8-11 for one batch decoded with the true lengths.
 
@@ -269,9 +242,6 @@ def student_losses(
         max_frames: T_max for the length target T / T_max.
         use_kd: add L_distil to the total (False = "w/o KD"; it is still reported).
         weights: (pose, distil, length) weights; the paper uses equal weights.
-        z_pose: (B, T, Z) the teacher's latents of ``batch`` if already known (the
-            frozen LGM's output never changes, so a trainer may compute it once);
-            None -> ``vae.lgm(y)`` here.
 
     All frame terms average over real frames only (padding never enters a mean).
     """
@@ -286,14 +256,8 @@ def student_losses(
     y = poses.reshape(b, t, -1)  # (B, T, F)
     y_hat = vae.decode(out.z_lang)  # (B, T, F)
     pose = _masked_mse(y_hat, y, mask)
-    if z_pose is None:
-        with torch.no_grad():
-            z_pose = vae.lgm(y)  # (B, T, Z)
-    elif z_pose.shape != out.z_lang.shape:
-        raise ValueError(
-            f"z_pose has shape {tuple(z_pose.shape)}; expected "
-            f"{tuple(out.z_lang.shape)} (B, T, Z)"
-        )
+    with torch.no_grad():
+        z_pose = vae.lgm(y)  # (B, T, Z)
     distil = _masked_mse(out.z_lang, z_pose, mask)
     target = (lengths.float() / max_frames).clamp(0.0, 1.0).to(out.length_logit.device)
     # BCE on the logit == BCE(sigmoid(logit), target) of Eq. 10, without log(0).

@@ -25,13 +25,6 @@ any Hugging Face name or local folder
     ``config.json`` with ``AutoModel.from_config``), with its tokenizer and pooling,
     but randomly initialised (the architecture's own init) and always trained. Only
     pretraining differs from the "w/ BERT" student, which is what the ablation asks.
-``"scratch-small"``
-    a small Transformer encoder trained from scratch (``scratch_layers`` x
-    ``scratch_d_model``, learned token embeddings + sinusoidal positions, post-norm
-    layers from :func:`nar_slp.models.layers.encoder_stack`). It borrows the offline
-    MiniLM's WordPiece tokenizer; its ``[CLS]`` token plays the ``[BOS]`` role and is
-    the pooled vector. Kept as a cheaper, clearly different ablation; it was the
-    "w/o BERT" encoder before the same-size one.
 
 Fine-tuning: the paper does not say whether BERT is fine-tuned. With
 ``StudentConfig.finetune_encoder=False`` (the CPU-sized presets) a pretrained encoder is
@@ -53,11 +46,9 @@ characters and words are left to the tokenizer (``[UNK]``).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -66,20 +57,17 @@ from torch import Tensor, nn
 from nar_slp.config import OFFLINE_TEXT_ENCODER, StudentConfig
 from nar_slp.models.encoder_sources import (
     SCRATCH,
-    SCRATCH_SMALL,
     checkpoint_pooling,
     load_tokenizer,
     quiet_transformers,
     resolve_source,
     unavailable_error,
 )
-from nar_slp.models.layers import encoder_stack, sinusoidal_positions
 from nar_slp.utils import round_up
 
 __all__ = [
     "EncoderOutput",
     "PretrainedTextEncoder",
-    "ScratchTextEncoder",
     "TextEncoder",
     "build_text_encoder",
     "masked_mean",
@@ -366,60 +354,13 @@ class PretrainedTextEncoder(TextEncoder):
         return EncoderOutput(hidden, mask, self._pool(hidden, mask))
 
 
-class ScratchTextEncoder(TextEncoder):
-    """``"scratch-small"``: a small Transformer encoder trained from scratch.
-
-    Token embeddings (scaled by sqrt(D)) + sinusoidal positions, then ``n_layers``
-    post-norm layers (:func:`~nar_slp.models.layers.encoder_stack`) with a key
-    padding mask; the position-0 token (the tokenizer's ``[CLS]``, used as ``[BOS]``)
-    is pooled.
-    """
-
-    def __init__(
-        self,
-        tokenizer: Any,
-        max_tokens: int,
-        d_model: int,
-        n_layers: int,
-        n_heads: int,
-        d_ff: int,
-        dropout: float,
-    ) -> None:
-        super().__init__(tokenizer, max_tokens)
-        if d_model % n_heads:
-            raise ValueError(
-                f"scratch_d_model={d_model} must be divisible by n_heads={n_heads}"
-            )
-        self.dim = int(d_model)
-        self.trainable = True
-        self.embed = nn.Embedding(len(tokenizer), d_model)
-        self.dropout = nn.Dropout(dropout)
-        # Post-norm as in the original Transformer (and as checkpoints of this
-        # encoder were trained); no nested-tensor fast path.
-        self.layers = encoder_stack(
-            d_model, n_layers, n_heads, d_ff, dropout, norm_first=False
-        )
-
-    def _encode_ids(self, ids: list[list[int]], device: torch.device) -> EncoderOutput:
-        input_ids, mask = self._pad(ids, device, self.pad_to_multiple)  # (B, L)
-        x = self.embed(input_ids) * math.sqrt(self.dim)  # (B, L, D)
-        x = x + sinusoidal_positions(x.shape[1], self.dim, device)[None]
-        hidden = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # (B, L, D)
-        return EncoderOutput(hidden=hidden, mask=mask, pooled=hidden[:, 0])
-
-
-def build_text_encoder(
-    cfg: StudentConfig, vocab_source: str | Path | Any | None = None
-) -> TextEncoder:
+def build_text_encoder(cfg: StudentConfig) -> TextEncoder:
     """The text encoder named by ``cfg.text_encoder`` (see the module docstring).
 
     Args:
         cfg: the student configuration (``text_encoder``, ``finetune_encoder``,
-            ``max_tokens``, ``pooling``; for ``"scratch"`` ``scratch_like``; for
-            ``"scratch-small"`` ``scratch_layers``, ``scratch_d_model``, ``n_heads``,
-            ``d_ff``, ``dropout``).
-        vocab_source: only for ``"scratch-small"``: a tokenizer object or a
-            folder/name to load one from; default the offline MiniLM's tokenizer.
+            ``max_tokens``, ``pooling``; for ``"scratch"`` ``scratch_like`` and
+            ``scratch_vocab``).
 
     Raises:
         TextEncoderUnavailableError: a pretrained name (or ``scratch_like``) that is
@@ -429,23 +370,7 @@ def build_text_encoder(
     if not isinstance(name, str) or not name.strip():
         raise ValueError(
             f"student.text_encoder={name!r}: give {OFFLINE_TEXT_ENCODER!r}, "
-            f"{SCRATCH!r}, {SCRATCH_SMALL!r}, a Hugging Face name or a local folder"
-        )
-    if name == SCRATCH_SMALL:
-        if vocab_source is None:
-            tokenizer = load_tokenizer(OFFLINE_TEXT_ENCODER)
-        elif isinstance(vocab_source, (str, Path)):
-            tokenizer = load_tokenizer(vocab_source)
-        else:
-            tokenizer = vocab_source
-        return ScratchTextEncoder(
-            tokenizer,
-            cfg.max_tokens,
-            d_model=cfg.scratch_d_model,
-            n_layers=cfg.scratch_layers,
-            n_heads=cfg.n_heads,
-            d_ff=cfg.d_ff,
-            dropout=cfg.dropout,
+            f"{SCRATCH!r}, a Hugging Face name or a local folder"
         )
     from transformers import AutoConfig, AutoModel
 

@@ -8,15 +8,12 @@ first epoch.
   every training (and dev) string, computed once in an order that depends only on
   the data, so a resumed run matches an uninterrupted one
   (``PretrainedTextEncoder.precompute``).
-- :class:`TeacherCache` (``student.cache_teacher``): the frozen teacher's latents
-  LGM(y) of every training sequence, computed once instead of every step.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import nn
 
 from nar_slp.data.dataset import make_loader
@@ -92,41 +89,3 @@ def cache_frozen_features(
         texts += dataset_inputs(dev_set, input_kind)
     if texts:
         encoder.precompute(texts)
-
-
-class TeacherCache:
-    """The frozen teacher's latents LGM(y) of every sequence of a dataset, by name;
-    :meth:`batch` pads them like :func:`~nar_slp.data.dataset.collate` pads poses."""
-
-    def __init__(self, latents: dict[str, torch.Tensor]) -> None:
-        self.latents = latents
-
-    def batch(self, batch: Any) -> torch.Tensor:
-        """(B, T, Z) for ``batch`` (zeros after each length)."""
-        rows = [self.latents[name] for name in batch.names]
-        t = int(batch.mask.shape[1])
-        out = rows[0].new_zeros(len(rows), t, rows[0].shape[-1])  # (B, T, Z)
-        for b, z in enumerate(rows):
-            out[b, : z.shape[0]] = z
-        return out
-
-
-@torch.no_grad()
-def teacher_latents(
-    vae: nn.Module, dataset: Any, device: torch.device, batch_size: int = 64
-) -> TeacherCache:
-    """LGM(y) of every sequence of ``dataset`` (the frozen VAE in eval mode)."""
-    latents: dict[str, torch.Tensor] = {}
-    loader = make_student_loader(dataset, batch_size, shuffle=False, seed=0)
-    for batch in loader:
-        batch = batch.to(device)
-        b, t = batch.mask.shape
-        z = vae.lgm(batch.poses.reshape(b, t, -1))  # (B, T, Z)
-        for i, name in enumerate(batch.names):
-            latents[name] = z[i, : int(batch.lengths[i])].clone()
-    if len(latents) != len(dataset):
-        raise ValueError(
-            "teacher_latents: sequence names are not unique; the teacher cache "
-            "needs one name per sequence (student.cache_teacher=False avoids it)"
-        )
-    return TeacherCache(latents)

@@ -33,7 +33,6 @@ from nar_slp.models.student import TextToLatentStudent, student_losses
 from nar_slp.schedules import lr_factor
 from nar_slp.students import BEST
 from nar_slp.training.student_data import (
-    TeacherCache,
     set_loader_epoch,
     student_inputs,
 )
@@ -67,7 +66,6 @@ class StudentEpochs:
     loader: Any
     dev_loader: Any | None
     vae: nn.Module
-    teacher: TeacherCache | None
     world: World
     device: torch.device
     input_kind: str
@@ -123,7 +121,6 @@ class StudentEpochs:
                 cfg.data.max_frames,
                 scfg.use_kd,
                 scfg.loss_weights,
-                z_pose=None if self.teacher is None else self.teacher.batch(batch),
             )
         b = len(batch.lengths)
         objective = losses.total

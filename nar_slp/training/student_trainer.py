@@ -65,7 +65,6 @@ from nar_slp.training.student_data import (
     cache_frozen_features,
     dataset_inputs,
     make_student_loader,
-    teacher_latents,
 )
 from nar_slp.training.student_dev import (
     best_epoch,
@@ -307,11 +306,6 @@ def train_student(
     if to_train:
         dev_inputs = dev_set if dev_loader is not None else None
         cache_frozen_features(model.encoder, train_set, dev_inputs, input_kind)
-    teacher = (
-        teacher_latents(vae, train_set, device)
-        if to_train and scfg.cache_teacher
-        else None
-    )
     epoch_log = EpochLogger(log, scfg.train.epochs, log_every)
     epochs = StudentEpochs(
         cfg=cfg,
@@ -324,7 +318,6 @@ def train_student(
         loader=loader,
         dev_loader=dev_loader,
         vae=vae,
-        teacher=teacher,
         world=world,
         device=device,
         input_kind=input_kind,
