@@ -28,8 +28,9 @@ import torch
 
 from nar_slp.data.run_data import load_run_data
 from nar_slp.models.pose_vae import load_vae
+from nar_slp.models.student import load_student
 from nar_slp.registry import load_system
-from nar_slp.students import load_student, student_dirs
+from nar_slp.students import student_dirs
 from nar_slp.visualisation.explorer import explore
 from nar_slp.weights import SHIPPED_WEIGHTS
 

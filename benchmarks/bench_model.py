@@ -775,7 +775,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     trained = args.student_dir is not None
     if trained:
         from nar_slp.models.pose_vae import load_vae
-        from nar_slp.students import load_student
+        from nar_slp.models.student import load_student
 
         student = load_student(args.student_dir, device)
         vae = load_vae(args.vae_dir, device)

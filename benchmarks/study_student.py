@@ -39,7 +39,8 @@ from nar_slp.evaluation.metrics import motion_amplitude
 from nar_slp.evaluation.tae import load_tae
 from nar_slp.inference import generate
 from nar_slp.models.pose_vae import load_vae
-from nar_slp.students import load_student, variant_config
+from nar_slp.models.student import load_student
+from nar_slp.students import variant_config
 from nar_slp.training.student_dev import evaluate_student
 from nar_slp.training.student_trainer import train_student
 

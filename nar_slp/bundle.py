@@ -33,9 +33,9 @@ from safetensors.torch import load_file, save_file
 from nar_slp.config import Config, config_from_dict
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.models.pose_vae import PoseVAE, freeze, load_vae
-from nar_slp.models.student import TextToLatentStudent, build_student
+from nar_slp.models.student import TextToLatentStudent, build_student, load_student
 from nar_slp.models.text_encoder import PretrainedTextEncoder
-from nar_slp.students import load_student, student_dir
+from nar_slp.students import student_dir
 from nar_slp.utils import manifest_mismatch, sha256_file
 from nar_slp.vocabulary import corpus_vocabulary, run_vocabulary
 from nar_slp.weights import SHIPPED_WEIGHTS

@@ -45,7 +45,8 @@ from nar_slp.inference import generate as generate_student
 from nar_slp.models.nslp_g import generate_nslpg, load_nslpg
 from nar_slp.models.pose_vae import load_vae
 from nar_slp.models.progressive_transformer import generate_pt, load_pt
-from nar_slp.students import STUDENT_VARIANTS, load_student, student_dir
+from nar_slp.models.student import load_student
+from nar_slp.students import STUDENT_VARIANTS, student_dir
 from nar_slp.systems import BASELINE_SYSTEMS, ORACLE_SUFFIX, ORACLE_SYSTEMS
 
 STUDENT, PT, NSLPG = "student", "pt", "nslpg"

@@ -18,7 +18,8 @@ Layout: one checkpoint folder per system and training seed,
 
 :func:`student_dirs` lists them; a folder ``<run>/students/<key>/`` that is itself a
 checkpoint (runs trained before seeds were introduced) counts as that system's only
-seed. :func:`load_student` loads the ``best`` state when there is one.
+seed. :func:`nar_slp.models.student.load_student` loads one (the ``best`` state
+when there is one).
 """
 
 from __future__ import annotations
@@ -29,33 +30,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from nar_slp.checkpoints import check_compatible, checkpoint_exists, load_checkpoint
-from nar_slp.config import Config, config_from_dict, get_config
-from nar_slp.models.student import TextToLatentStudent, build_student
+from nar_slp.checkpoints import checkpoint_exists
+from nar_slp.config import Config, get_config
 from nar_slp.systems import OURS_KD, OURS_NO_BERT, OURS_NO_KD
-from nar_slp.utils import pick_device
 
-BEST = "best"  # sub-folder of a student checkpoint holding the dev-selected epoch
 SEED_PREFIX = "seed"
 _SEED_DIR = re.compile(rf"^{SEED_PREFIX}(-?\d+)$")
-
-# Settings that change the student's architecture (or its output space): a checkpoint
-# trained with different values cannot be loaded.
-ARCH_KEYS = [
-    "vae.latent_dim",
-    "data.max_frames",
-    "student.text_encoder",
-    "student.scratch_like",
-    "student.scratch_vocab",
-    "student.pooling",
-    "student.d_model",
-    "student.n_layers",
-    "student.n_heads",
-    "student.d_ff",
-    "student.length_hidden",
-]
 
 
 @dataclass(frozen=True)
@@ -152,75 +132,3 @@ def student_dirs(run: str | Path) -> dict[str, list[Path]]:
         elif checkpoint_exists(folder):
             found[key] = [folder]
     return found
-
-
-def check_student_extra(
-    extra: dict[str, Any],
-    where: Path,
-    n_values: int | None = None,
-    input_kind: str | None = None,
-) -> None:
-    """Check a checkpoint's bookkeeping: it holds a student, trained on a VAE with
-    ``n_values`` values per frame and on ``input_kind`` inputs (None: not checked)."""
-    if extra.get("kind", "student") != "student":
-        raise ValueError(
-            f"checkpoint {where} holds a {extra.get('kind')!r} model, not a student"
-        )
-    saved = extra.get("n_values")
-    if n_values is not None and saved is not None and int(saved) != n_values:
-        raise ValueError(
-            f"checkpoint {where} was trained with a VAE of {saved} values per frame "
-            f"(joints x coords) but this VAE has {n_values}; use the matching VAE"
-        )
-    saved_kind = extra.get("input_kind")
-    if input_kind is not None and saved_kind is not None and saved_kind != input_kind:
-        raise ValueError(
-            f"checkpoint {where} was trained with input_kind={saved_kind!r} but "
-            f"input_kind={input_kind!r} was asked for"
-        )
-
-
-def load_student(
-    directory: str | Path,
-    device: str | torch.device = "cpu",
-    cfg: Config | None = None,
-    which: str = BEST,
-) -> TextToLatentStudent:
-    """Rebuild a trained student from a ``train_student`` folder (eval mode).
-
-    Args:
-        directory: the checkpoint folder (``<run>/students/<key>/seed<s>``).
-        device: where to put the model.
-        cfg: if given, it must agree with the checkpoint on :data:`ARCH_KEYS`
-            (else ``ValueError``); the architecture always comes from the
-            checkpoint's own config.
-        which: ``"best"`` (default): the epoch selected on dev, from
-            ``directory/best`` (falls back to the last epoch when the run had no dev
-            set, or predates best-epoch selection); ``"last"``: the last epoch.
-
-    ``model.input_kind`` says whether it reads texts or glosses;
-    ``model.trained_epoch`` which epoch the weights are from (None if unknown).
-    """
-    if which not in (BEST, "last"):
-        raise ValueError(f"which={which!r}; valid: 'best', 'last'")
-    directory = Path(directory)
-    source = directory
-    if which == BEST and checkpoint_exists(directory / BEST):
-        source = directory / BEST
-    ckpt = load_checkpoint(source, device="cpu", with_optimizer=False)
-    check_student_extra(ckpt.extra, source)
-    if cfg is not None:
-        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, source)
-    saved_cfg = config_from_dict(ckpt.config)
-    model = build_student(saved_cfg)
-    missing, unexpected = model.load_state_dict(ckpt.state_dict, strict=False)
-    if ckpt.extra.get("encoder_weights") == "package":  # shipped weights: the frozen
-        missing = [k for k in missing if not k.startswith("encoder.")]  # encoder's own
-    if missing or unexpected:
-        raise ValueError(
-            f"checkpoint {source} does not match the student its config describes: "
-            f"missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
-        )
-    model.input_kind = ckpt.extra.get("input_kind", "text")
-    model.trained_epoch = ckpt.extra.get("epoch")
-    return model.to(pick_device(device)).eval()

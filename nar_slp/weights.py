@@ -66,7 +66,7 @@ DATA = "data"  # manifest key: where the run's sentences came from (data_record)
 INSTALLED = "installed_from"  # checkpoint extra of an installed model
 NORMALISER = "normaliser.json"  # the run's, beside the models: a loaded system needs it
 HISTORY_FILE = "history.json"  # the VAE's per-epoch history beside its checkpoint
-BEST = "best"  # a student's dev-selected epoch (nar_slp.students.BEST)
+BEST = "best"  # a student's dev-selected epoch (nar_slp.models.student.BEST)
 
 _FP16_MAX = float(torch.finfo(torch.float16).max)
 FP16_MIN_VALUES = 4096  # smaller tensors stay float32 (a few kB in all)

@@ -13,9 +13,8 @@ from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.models.pose_vae import PoseVAE
-from nar_slp.models.student import build_student
+from nar_slp.models.student import build_student, load_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
-from nar_slp.students import load_student
 from nar_slp.training import student_epochs
 from nar_slp.training.student_data import make_student_loader
 from nar_slp.training.student_dev import best_epoch, evaluate_student
@@ -208,7 +207,7 @@ def test_gloss_mode_without_glosses(tiny_bert_dir, tmp_path):
 
 
 def test_dev_report_matches_training_dev_metrics(tiny_bert_dir, data, tmp_path):
-    from nar_slp.training.student_trainer import DEV_REPORT_COLUMNS, student_dev_report
+    from nar_slp.evaluation.student_report import DEV_REPORT_COLUMNS, student_dev_report
 
     cfg = _cfg(tiny_bert_dir)
     result = _train(cfg, data, tmp_path)

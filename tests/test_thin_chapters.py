@@ -229,7 +229,7 @@ def test_variant_config_kd_weight_only_touches_kd_systems():
 def test_dev_report_tables_mean_sd_se():
     import math
 
-    from nar_slp.training.student_trainer import DEV_REPORT_COLUMNS, dev_report_tables
+    from nar_slp.evaluation.student_report import DEV_REPORT_COLUMNS, dev_report_tables
 
     def report(v, e):
         return {c: (v, e) for c in DEV_REPORT_COLUMNS}

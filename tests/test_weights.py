@@ -17,8 +17,9 @@ from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.models.pose_vae import load_vae
+from nar_slp.models.student import load_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
-from nar_slp.students import load_student, student_dir
+from nar_slp.students import student_dir
 from nar_slp.training.student_trainer import train_student, trained_student
 from nar_slp.training.vae_trainer import train_vae
 from nar_slp.weights import (

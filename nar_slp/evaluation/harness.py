@@ -46,8 +46,9 @@ from nar_slp.evaluation.fgd_bins import (
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import TABLE2_PREFIXES
 from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
+from nar_slp.models.student import load_student
 from nar_slp.registry import LoadedSystem, generate, system
-from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, load_student, student_dirs
+from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, student_dirs
 from nar_slp.systems import (
     BASELINE_SYSTEMS,
     GT,

@@ -31,20 +31,22 @@ is used instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nar_slp.config import Config, StudentConfig
+from nar_slp.checkpoints import check_compatible, checkpoint_exists, load_checkpoint
+from nar_slp.config import Config, StudentConfig, config_from_dict
 from nar_slp.models.nar_decoder import NARDecoder
 from nar_slp.models.text_encoder import (
     PretrainedTextEncoder,
     TextEncoder,
     build_text_encoder,
 )
-from nar_slp.utils import round_up
+from nar_slp.utils import pick_device, round_up
 
 
 @dataclass
@@ -267,3 +269,96 @@ def student_losses(
     if use_kd:
         total = total + w_distil * distil
     return StudentLosses(total=total, pose=pose, distil=distil, length=length)
+
+
+# ------------------------------------------------------------- checkpoint and loading
+
+BEST = "best"  # sub-folder of a student checkpoint holding the dev-selected epoch
+
+# Settings that change the student's architecture (or its output space): a checkpoint
+# trained with different values cannot be loaded.
+ARCH_KEYS = [
+    "vae.latent_dim",
+    "data.max_frames",
+    "student.text_encoder",
+    "student.scratch_like",
+    "student.scratch_vocab",
+    "student.pooling",
+    "student.d_model",
+    "student.n_layers",
+    "student.n_heads",
+    "student.d_ff",
+    "student.length_hidden",
+]
+
+
+def check_student_extra(
+    extra: dict[str, Any],
+    where: Path,
+    n_values: int | None = None,
+    input_kind: str | None = None,
+) -> None:
+    """Check a checkpoint's bookkeeping: it holds a student, trained on a VAE with
+    ``n_values`` values per frame and on ``input_kind`` inputs (None: not checked)."""
+    if extra.get("kind", "student") != "student":
+        raise ValueError(
+            f"checkpoint {where} holds a {extra.get('kind')!r} model, not a student"
+        )
+    saved = extra.get("n_values")
+    if n_values is not None and saved is not None and int(saved) != n_values:
+        raise ValueError(
+            f"checkpoint {where} was trained with a VAE of {saved} values per frame "
+            f"(joints x coords) but this VAE has {n_values}; use the matching VAE"
+        )
+    saved_kind = extra.get("input_kind")
+    if input_kind is not None and saved_kind is not None and saved_kind != input_kind:
+        raise ValueError(
+            f"checkpoint {where} was trained with input_kind={saved_kind!r} but "
+            f"input_kind={input_kind!r} was asked for"
+        )
+
+
+def load_student(
+    directory: str | Path,
+    device: str | torch.device = "cpu",
+    cfg: Config | None = None,
+    which: str = BEST,
+) -> TextToLatentStudent:
+    """Rebuild a trained student from a ``train_student`` folder (eval mode).
+
+    Args:
+        directory: the checkpoint folder (``<run>/students/<key>/seed<s>``).
+        device: where to put the model.
+        cfg: if given, it must agree with the checkpoint on :data:`ARCH_KEYS`
+            (else ``ValueError``); the architecture always comes from the
+            checkpoint's own config.
+        which: ``"best"`` (default): the epoch selected on dev, from
+            ``directory/best`` (falls back to the last epoch when the run had no dev
+            set, or predates best-epoch selection); ``"last"``: the last epoch.
+
+    ``model.input_kind`` says whether it reads texts or glosses;
+    ``model.trained_epoch`` which epoch the weights are from (None if unknown).
+    """
+    if which not in (BEST, "last"):
+        raise ValueError(f"which={which!r}; valid: 'best', 'last'")
+    directory = Path(directory)
+    source = directory
+    if which == BEST and checkpoint_exists(directory / BEST):
+        source = directory / BEST
+    ckpt = load_checkpoint(source, device="cpu", with_optimizer=False)
+    check_student_extra(ckpt.extra, source)
+    if cfg is not None:
+        check_compatible(ckpt.config, cfg.to_dict(), ARCH_KEYS, source)
+    saved_cfg = config_from_dict(ckpt.config)
+    model = build_student(saved_cfg)
+    missing, unexpected = model.load_state_dict(ckpt.state_dict, strict=False)
+    if ckpt.extra.get("encoder_weights") == "package":  # shipped weights: the frozen
+        missing = [k for k in missing if not k.startswith("encoder.")]  # encoder's own
+    if missing or unexpected:
+        raise ValueError(
+            f"checkpoint {source} does not match the student its config describes: "
+            f"missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
+        )
+    model.input_kind = ckpt.extra.get("input_kind", "text")
+    model.trained_epoch = ckpt.extra.get("epoch")
+    return model.to(pick_device(device)).eval()

@@ -3,7 +3,7 @@
 :func:`evaluate_student` gives the dev losses of Eq. 8-10 at the true lengths and
 DurACC at the regulator's predicted lengths, the figures of every epoch's history
 row; :func:`dev_batches` yields them per batch (also for
-:func:`nar_slp.training.student_trainer.student_dev_report`).
+:func:`nar_slp.evaluation.student_report.student_dev_report`).
 
 Checkpoint selection (the epoch kept in ``best/``): the smallest dev
 :func:`selection_score` = w_pose · dev L_pose + w_length · dev L_length (Eq. 8, 10;

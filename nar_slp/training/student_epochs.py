@@ -29,9 +29,8 @@ from nar_slp.checkpoints import save_checkpoint
 from nar_slp.config import Config
 from nar_slp.distributed import World, all_sum, barrier, share_step
 from nar_slp.loop import EpochStats, Step
-from nar_slp.models.student import TextToLatentStudent, student_losses
+from nar_slp.models.student import BEST, TextToLatentStudent, student_losses
 from nar_slp.schedules import lr_factor
-from nar_slp.students import BEST
 from nar_slp.training.student_data import (
     set_loader_epoch,
     student_inputs,

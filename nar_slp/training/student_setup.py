@@ -21,9 +21,8 @@ import torch
 
 from nar_slp.checkpoints import check_compatible, load_checkpoint
 from nar_slp.config import Config
-from nar_slp.models.student import TextToLatentStudent
+from nar_slp.models.student import ARCH_KEYS, TextToLatentStudent, check_student_extra
 from nar_slp.schedules import SCHEDULES
-from nar_slp.students import ARCH_KEYS, check_student_extra
 
 INPUT_KINDS = ("text", "gloss")
 

@@ -30,13 +30,8 @@ from nar_slp.bundle import load_bundle
 from nar_slp.data.normaliser import Normaliser
 from nar_slp.inference import generate
 from nar_slp.models.pose_vae import load_vae
-from nar_slp.students import (
-    SEED_PREFIX,
-    STUDENT_VARIANTS,
-    load_student,
-    student_dir,
-    student_dirs,
-)
+from nar_slp.models.student import load_student
+from nar_slp.students import SEED_PREFIX, STUDENT_VARIANTS, student_dir, student_dirs
 from nar_slp.visualisation.draw import strip
 from nar_slp.visualisation.explorer_frames import PANEL_PX, FrameRenderer
 from nar_slp.weights import SHIPPED_WEIGHTS, run_test_split, verify_model
