@@ -64,8 +64,7 @@ from nar_slp.models.progressive_transformer import generate_pt
 from nar_slp.models.student import load_student
 from nar_slp.students import variant_config
 from nar_slp.training.baseline_trainer import train_pt
-from nar_slp.training.student_dev import evaluate_student
-from nar_slp.training.student_trainer import train_student
+from nar_slp.training.student_trainer import evaluate_student, train_student
 from nar_slp.training.vae_trainer import train_vae
 
 PHOENIX = {"corpus.n_train": 7096, "corpus.n_dev": 519, "corpus.n_test": 642}

@@ -41,8 +41,7 @@ from nar_slp.inference import generate
 from nar_slp.models.pose_vae import load_vae
 from nar_slp.models.student import load_student
 from nar_slp.students import variant_config
-from nar_slp.training.student_dev import evaluate_student
-from nar_slp.training.student_trainer import train_student
+from nar_slp.training.student_trainer import evaluate_student, train_student
 
 COLUMNS = (
     "label",

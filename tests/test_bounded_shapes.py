@@ -15,8 +15,7 @@ from nar_slp.data.pt_format import SignSequence
 from nar_slp.models.pose_vae import PoseVAE, freeze
 from nar_slp.models.student import build_student, student_losses
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
-from nar_slp.training.student_setup import compile_decoder
-from nar_slp.training.student_trainer import train_student
+from nar_slp.training.student_trainer import compile_decoder, train_student
 from nar_slp.utils import round_up
 
 TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]

@@ -15,10 +15,13 @@ from nar_slp.data.pt_format import SignSequence
 from nar_slp.models.pose_vae import PoseVAE
 from nar_slp.models.student import build_student, load_student
 from nar_slp.skeleton import NUM_COORDS, NUM_JOINTS
-from nar_slp.training import student_epochs
-from nar_slp.training.student_data import make_student_loader
-from nar_slp.training.student_dev import best_epoch, evaluate_student
-from nar_slp.training.student_trainer import train_student
+from nar_slp.training import student_trainer
+from nar_slp.training.student_trainer import (
+    best_epoch,
+    evaluate_student,
+    make_student_loader,
+    train_student,
+)
 
 T_MAX = 16
 SENTENCES = [
@@ -238,7 +241,7 @@ def _scripted_dev(monkeypatch, scores):
     def fake(*args, **kwargs):
         return {"pose": next(calls), "distil": 0.0, "length": 0.0, "duracc": 0.5}
 
-    monkeypatch.setattr(student_epochs, "evaluate_student", fake)
+    monkeypatch.setattr(student_trainer, "evaluate_student", fake)
 
 
 def test_best_epoch_is_kept_and_loaded_when_dev_gets_worse(

@@ -19,8 +19,7 @@ from nar_slp.config import Config
 from nar_slp.duracc import duracc_hits
 from nar_slp.models.student import TextToLatentStudent
 from nar_slp.results_table import ResultsTable
-from nar_slp.training.student_data import make_student_loader
-from nar_slp.training.student_dev import dev_batches
+from nar_slp.training.student_trainer import dev_batches, make_student_loader
 from nar_slp.utils import pick_device
 
 # Columns of chapter 03's training table (results/<preset>/training.csv).
