@@ -62,14 +62,14 @@ from nar_slp.data.normaliser import Normaliser
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.inference import generate
 from nar_slp.loop import optimizer_step
-from nar_slp.models.encoder_sources import (
+from nar_slp.models.pose_vae import PoseVAE, freeze
+from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
+from nar_slp.models.text_encoder import (
     SCRATCH,
+    PretrainedTextEncoder,
     TextEncoderUnavailableError,
     load_tokenizer,
 )
-from nar_slp.models.pose_vae import PoseVAE, freeze
-from nar_slp.models.student import TextToLatentStudent, build_student, student_losses
-from nar_slp.models.text_encoder import PretrainedTextEncoder
 from nar_slp.recipe import adamw, grad_clip
 from nar_slp.training.vae_trainer import vae_step
 from nar_slp.utils import autocast_context, pick_device, seed_everything

@@ -76,7 +76,7 @@ class TrainConfig:
     ``grad_clip`` the bound on the global gradient L2 norm (0 = no clipping);
     ``schedule`` of the learning rate over all optimiser steps, ``"constant"`` or
     ``"warmup_cosine"`` (linear warm-up over ``warmup`` of the steps, then cosine
-    decay to 10 %, :mod:`nar_slp.schedules`); ``patience`` epochs without a better
+    decay to 10 %, :mod:`nar_slp.recipe`); ``patience`` epochs without a better
     dev score stop training early (0 = train all ``epochs``; only trainers that
     select on a dev score accept it).
     """

@@ -51,8 +51,12 @@ from typing import Any
 
 import torch
 
-from nar_slp.checkpoint_format import MODEL_FILE
-from nar_slp.checkpoints import checkpoint_exists, load_checkpoint, save_checkpoint
+from nar_slp.checkpoints import (
+    MODEL_FILE,
+    checkpoint_exists,
+    load_checkpoint,
+    save_checkpoint,
+)
 from nar_slp.config_keys import flatten
 from nar_slp.utils import manifest_mismatch, sha256_file
 

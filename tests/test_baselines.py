@@ -23,7 +23,7 @@ from nar_slp.models.progressive_transformer import (
     load_pt,
 )
 from nar_slp.models.word_encoder import WordVocab
-from nar_slp.schedules import lr_factor
+from nar_slp.recipe import lr_factor
 from nar_slp.skeleton import FRAME_SIZE, NUM_COORDS, NUM_JOINTS
 from nar_slp.training import baseline_trainer
 from nar_slp.training.baseline_recipe import (

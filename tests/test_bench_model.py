@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from nar_slp.config import OFFLINE_TEXT_ENCODER, get_config
-from nar_slp.models.encoder_sources import TextEncoderUnavailableError
+from nar_slp.models.text_encoder import TextEncoderUnavailableError
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_model.py"
 

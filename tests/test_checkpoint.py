@@ -10,16 +10,14 @@ import pytest
 import torch
 
 import nar_slp.checkpoints as ckpt_mod
-from nar_slp.checkpoint_format import (
-    CheckpointError,
-    flatten_optimizer_state,
-    unflatten_optimizer_state,
-)
 from nar_slp.checkpoints import (
+    CheckpointError,
     check_compatible,
+    flatten_optimizer_state,
     load_checkpoint,
     load_optimizer_state,
     save_checkpoint,
+    unflatten_optimizer_state,
 )
 from nar_slp.utils import (
     autocast_context,

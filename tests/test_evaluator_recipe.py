@@ -12,8 +12,8 @@ from nar_slp.recipe import (
     grad_clip,
     lr_scheduler,
     patience,
+    warmup_cosine_factor,
 )
-from nar_slp.schedules import warmup_cosine_factor
 
 
 def _opt(train: TrainConfig) -> torch.optim.AdamW:

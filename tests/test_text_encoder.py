@@ -10,16 +10,14 @@ import pytest
 import torch
 
 from nar_slp.config import OFFLINE_TEXT_ENCODER, get_config
-from nar_slp.models.encoder_sources import (
-    TextEncoderUnavailableError,
-    checkpoint_pooling,
-    offline_model_path,
-)
 from nar_slp.models.text_encoder import (
     EncoderOutput,
     PretrainedTextEncoder,
+    TextEncoderUnavailableError,
     build_text_encoder,
+    checkpoint_pooling,
     masked_mean,
+    offline_model_path,
 )
 
 TEXTS = ["the sun is warm today", "rain", "on tuesday it is mostly friendly"]

@@ -23,8 +23,7 @@ from nar_slp.data.dataset import PoseTextDataset
 from nar_slp.loop import Selection
 from nar_slp.models.nslp_g import NSLPG
 from nar_slp.models.progressive_transformer import ProgressiveTransformer
-from nar_slp.recipe import check_schedule, patience
-from nar_slp.schedules import SCHEDULES, lr_factor
+from nar_slp.recipe import SCHEDULES, check_schedule, lr_factor, patience
 
 
 @dataclass(frozen=True)

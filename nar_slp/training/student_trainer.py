@@ -74,7 +74,6 @@ from nar_slp.distributed import (
 )
 from nar_slp.duracc import duracc_hits
 from nar_slp.loop import EpochStats, LoopResult, Selection, Step, train_epochs
-from nar_slp.models.encoder_sources import SCRATCH
 from nar_slp.models.pose_vae import freeze
 from nar_slp.models.student import (
     ARCH_KEYS,
@@ -85,9 +84,8 @@ from nar_slp.models.student import (
     load_student,
     student_losses,
 )
-from nar_slp.models.text_encoder import PretrainedTextEncoder
-from nar_slp.recipe import grad_clip
-from nar_slp.schedules import SCHEDULES, lr_factor
+from nar_slp.models.text_encoder import SCRATCH, PretrainedTextEncoder
+from nar_slp.recipe import SCHEDULES, grad_clip, lr_factor
 from nar_slp.utils import (
     EpochLogger,
     autocast_context,

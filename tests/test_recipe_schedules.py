@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nar_slp.schedules import SCHEDULES, lr_factor, warmup_cosine_factor
+from nar_slp.recipe import SCHEDULES, lr_factor, warmup_cosine_factor
 
 
 def test_warmup_then_cosine_to_a_tenth():
