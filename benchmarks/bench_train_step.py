@@ -16,7 +16,8 @@ VAE as the frozen PGM and teacher (speed does not depend on the weights):
 Settings (``--settings``): ``fp32`` (the committed recipe's batch size), ``bf16``
 (``torch.autocast("cpu", torch.bfloat16)``; native only on CPUs whose ``lscpu``
 lists ``avx512_bf16``), ``compile`` (``torch.compile`` of the student's NAR decoder /
-PT's whole model, inductor, after its compilation steps), ``batch2x`` / ``batch4x``
+PT's whole model, inductor, ``dynamic=True`` so that batches of other lengths reuse
+the graph, timed after its compilation steps), ``batch2x`` / ``batch4x``
 (larger batches: the ratio is in sequences per second), ``threads1`` (one intra-op
 thread instead of ``OMP_NUM_THREADS``). Rounds: every setting runs ``--steps``
 timed steps per round, settings in turn, ``--rounds`` rounds; the ratio is the
@@ -75,8 +76,8 @@ class Trainer:
             self.model = build_student(cfg)
             if not self.model.encoder.trainable:
                 self.model.encoder.precompute(ds.texts)  # as training does
-            if setting == "compile":
-                self.model.decoder.compile(backend="inductor", dynamic=False)
+            if setting == "compile":  # dynamic: one graph for every frame count
+                self.model.decoder.compile(backend="inductor", dynamic=True)
             lr, t_max = cfg.student.train.lr, cfg.data.max_frames
 
             def loss(b):
@@ -181,10 +182,16 @@ def main(argv: list[str] | None = None) -> int:
         "systems": {},
     }
     for system in args.systems.split(","):
+        print(f"{system}: building {len(settings)} trainers", flush=True)
         trainers = {s: Trainer(system, s, train, normaliser, vae) for s in settings}
         gap = bf16_loss_gap(trainers["fp32"])
-        for t in trainers.values():  # compilation and caches outside the timing
+        for name, t in trainers.items():  # compilation and caches outside the timing
+            start = time.perf_counter()
             t.run(args.warmup, threads)
+            print(
+                f"{system}: {name} warm-up {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
         rates: dict[str, list[float]] = {s: [] for s in settings}
         for _ in range(args.rounds):
             for s, t in trainers.items():
