@@ -209,3 +209,28 @@ def test_data_train_generate_evaluate_on_the_smoke_preset(tmp_path, capsys):
     (tmp_path / "run" / "results" / "table1.md").write_text("| system | FGD |\n")
     assert main(["evaluate", *smoke]) == 0
     assert capsys.readouterr().out == "| system | FGD |\n"
+
+
+def test_every_trainable_component_has_one_trainer():
+    from nar_slp.commands.build import TRAINERS
+    from nar_slp.commands.common import TRAINABLE
+
+    assert tuple(TRAINERS) == TRAINABLE  # --help lists them without importing torch
+
+
+def test_train_nslpg_and_the_evaluators_from_the_command_line(tmp_path, capsys):
+    run = tmp_path / "run"
+    smoke = ["--preset", "smoke", "--run-dir", str(run)]
+    assert main(["data", *smoke]) == 0
+    assert main(["train", "nslpg", *smoke]) == 2  # its MSE VAE first
+    assert "nar-slp train vae --recon-loss mse" in _err_line(capsys)
+    one = ["--set", "vae.train.epochs=1"]
+    assert main(["train", "vae", *smoke, "--recon-loss", "mse", *one]) == 0
+    nslpg = ["--set", "nslpg.train.epochs=1", "--set", "nslpg.ft_epochs=1"]
+    assert main(["train", "nslpg", *smoke, *nslpg]) == 0
+    assert main(["train", "tae", *smoke, "--set", "tae.train.epochs=1"]) == 0
+    assert main(["train", "slt", *smoke, "--set", "slt.train.epochs=1"]) == 0
+    for folder in ("nslpg_base", "nslpg_gs_ft"):
+        assert (run / "baselines" / folder / "config.json").is_file()
+    for folder in ("tae", "slt"):
+        assert (run / "evaluators" / folder / "config.json").is_file()
