@@ -8,7 +8,7 @@ and the normaliser maps it back to the dataset's original coordinates.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -23,11 +23,19 @@ class Generation:
     """poses: one (T_i, J, K) float32 array per text, original coordinates;
     lengths: (N,) int64 frame counts T_i; stopped: for an autoregressive system
     (PT), (N,) bool — whether its own counter ended each sequence (else it ran to
-    the maximum length); None for the non-autoregressive systems."""
+    the maximum length); None for the non-autoregressive systems; system: the label
+    of the system that generated them, once known (a table row, or one seed's
+    label), which the evaluation and the written outputs go by. One type from
+    generation to scoring."""
 
     poses: list[np.ndarray]
     lengths: np.ndarray
     stopped: np.ndarray | None = None
+    system: str = ""
+
+    def of(self, system: str) -> Generation:
+        """The same generation, labelled as ``system``'s."""
+        return replace(self, system=system)
 
 
 def _to_eval(module: nn.Module, device: torch.device) -> None:

@@ -40,9 +40,10 @@ from nar_slp.evaluation.fgd import (
     frechet_distance,
 )
 from nar_slp.evaluation.fgd_bins import fgd_by_interval, fgd_by_prefix
-from nar_slp.evaluation.harness import SystemOutput, evaluate_output
+from nar_slp.evaluation.harness import evaluate_output
 from nar_slp.evaluation.metrics import dur_acc, mean_dtw_mje
 from nar_slp.evaluation.tae import TAE
+from nar_slp.inference import Generation
 
 TEXTS = ["sun in the north", "rain in the south", "cold wind today", "warm sun today"]
 SE_KEYS = (
@@ -221,12 +222,12 @@ def slt() -> SLTModel:
 
 
 @pytest.fixture(scope="module")
-def system(refs) -> SystemOutput:
+def system(refs) -> Generation:
     gen = [
         random_walk(len(s.poses) + 20 * (i % 3) - 10, 100 + i)
         for i, s in enumerate(refs)
     ]
-    return SystemOutput("x", gen, np.array([len(g) for g in gen]))
+    return Generation(gen, np.array([len(g) for g in gen]), system="x")
 
 
 def _eval(system, refs, tae, slt, normaliser, **kw):
@@ -288,8 +289,8 @@ def test_harness_se_is_deterministic_and_nan_when_off(
 
 
 def test_harness_se_of_ground_truth_is_zero(refs, tae, slt, normaliser):
-    gt = SystemOutput(
-        "gt", [s.poses for s in refs], np.array([s.n_frames for s in refs])
+    gt = Generation(
+        [s.poses for s in refs], np.array([s.n_frames for s in refs]), system="gt"
     )
     res = _eval(gt, refs, tae, slt, normaliser, n_boot=30)
     assert res["se"]["FGD"] == 0.0

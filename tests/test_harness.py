@@ -3,14 +3,15 @@
 import math
 
 import numpy as np
+import pytest
 
 from nar_slp.data.pt_format import SignSequence
 from nar_slp.evaluation.claims import paper_claims
 from nar_slp.evaluation.harness import (
-    SystemOutput,
     read_outputs,
     write_outputs,
 )
+from nar_slp.inference import Generation
 from nar_slp.systems import (
     GT,
     MEAN,
@@ -137,7 +138,7 @@ def test_outputs_round_trip_through_pt_format(tmp_path):
         for i in range(3)
     ]
     gen = [rng.random((4 + 2 * i, 50, 3)).astype(np.float32) for i in range(3)]
-    out = SystemOutput(OURS_KD, gen, np.array([len(g) for g in gen]))
+    out = Generation(gen, np.array([len(g) for g in gen]), system=OURS_KD)
     folder = write_outputs(tmp_path, out, "test", refs)
     assert folder.name == "kd"
     back = read_outputs(folder, "test", OURS_KD)
@@ -154,7 +155,14 @@ def test_seed_labels_and_their_output_folders(tmp_path):
     assert label == "Ours (w/ KD) #seed2" and row_of(label) == OURS_KD
     assert row_of(PT_BASE) == PT_BASE
     refs = [SignSequence("test/0", "a b", "A B", np.zeros((4, 50, 3), np.float32))]
-    out = SystemOutput(label, [np.ones((3, 50, 3), np.float32)], np.array([3]))
+    out = Generation([np.ones((3, 50, 3), np.float32)], np.array([3]), system=label)
     assert write_outputs(tmp_path, out, "test", refs).name == "kd-seed2"
-    out = SystemOutput(PT_BASE, [np.ones((3, 50, 3), np.float32)], np.array([3]))
+    out = Generation([np.ones((3, 50, 3), np.float32)], np.array([3]), system=PT_BASE)
     assert write_outputs(tmp_path, out, "test", refs).name == "pt_base"
+
+
+def test_an_unlabelled_generation_is_not_written(tmp_path):
+    gen = Generation([np.ones((3, 50, 3), np.float32)], np.array([3]))
+    with pytest.raises(ValueError, match="label the generation"):
+        write_outputs(tmp_path, gen, "test", [])
+    assert not (tmp_path / "outputs").exists()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from nar_slp.evaluation.fgd_bins import (
 )
 from nar_slp.evaluation.metrics import dtw_mje_per_sentence, dur_acc, motion_amplitude
 from nar_slp.evaluation.tables import TABLE2_PREFIXES
+from nar_slp.inference import Generation
 from nar_slp.models.simple_baselines import MeanPoseBaseline, RandomBaseline
 from nar_slp.models.student import load_student
 from nar_slp.registry import LoadedSystem, generate, system
@@ -75,24 +75,19 @@ OUTPUT_KEYS: dict[str, str] = {
 SEED_SEP = " #seed"
 
 
-@dataclass
-class SystemOutput:
-    """One system's generated sequences for one split, aligned with the references."""
-
-    system: str
-    poses: list[np.ndarray]  # (T_i, J, K) in PT coordinates
-    lengths: np.ndarray  # (N,) frames
-
-
-def _as_output(system: str, poses: list[np.ndarray]) -> SystemOutput:
-    return SystemOutput(system, poses, np.array([len(p) for p in poses]))
+def _as_output(system: str, poses: list[np.ndarray]) -> Generation:
+    """Poses that no model generated (the ground truth, the floors, the simple
+    baselines, outputs read back) as ``system``'s :class:`Generation`."""
+    return Generation(poses, np.array([len(p) for p in poses]), system=system)
 
 
 def write_outputs(
-    run: Path, out: SystemOutput, split: str, refs: Sequence[SignSequence]
+    run: Path, out: Generation, split: str, refs: Sequence[SignSequence]
 ) -> Path:
     """Write ``out`` as ``<run>/outputs/<key>/<split>.*`` (PT format, with the
     reference names and texts so the files stay parallel to the test split)."""
+    if not out.system:
+        raise ValueError("write_outputs: label the generation first, gen.of(system)")
     row = row_of(out.system)
     key = OUTPUT_KEYS.get(row, row)
     if row != out.system:  # one seed of a seeded system
@@ -106,7 +101,7 @@ def write_outputs(
     return folder
 
 
-def read_outputs(folder: str | Path, split: str, system: str) -> SystemOutput:
+def read_outputs(folder: str | Path, split: str, system: str) -> Generation:
     """Read another system's generated poses from a PT folder (e.g. a baseline run
     elsewhere) so it can be evaluated as one more row."""
     return _as_output(system, [s.poses for s in read_split(folder, split)])
@@ -132,7 +127,7 @@ def generate_systems(
     seed: int = 0,
     device: str = "cpu",
     batch_size: int = 64,
-) -> dict[str, dict[str, SystemOutput]]:
+) -> dict[str, dict[str, Generation]]:
     """Outputs of every system available in ``run`` for ``eval_splits``, keyed by
     system label (a row name, or :func:`seed_label` for each seed of a student).
 
@@ -153,7 +148,7 @@ def generate_systems(
     Generated outputs are written under ``<run>/outputs/`` in PT format.
     """
     mean, rand = MeanPoseBaseline(train), RandomBaseline(train, seed=seed)
-    outputs: dict[str, dict[str, SystemOutput]] = {
+    outputs: dict[str, dict[str, Generation]] = {
         GT: {},
         REAL_FLOOR: {},
         MEAN: {},
@@ -189,7 +184,7 @@ def generate_systems(
             gloss = loaded.model.input_kind == "gloss"
             inputs = [s.gloss if gloss else s.text for s in refs]
             gen = generate(loaded, inputs, batch_size=batch_size)  # the registry's
-            outputs[label][split] = _as_output(label, gen.poses)
+            outputs[label][split] = gen.of(label)
         for label, per_split in outputs.items():
             if split in per_split and label != REAL_FLOOR:
                 write_outputs(run, per_split[split], split, refs)
@@ -267,7 +262,7 @@ def matched_window_counts(
 
 
 def evaluate_output(
-    out: SystemOutput,
+    out: Generation,
     refs: Sequence[SignSequence],
     tae: Any,
     slt: Any,
