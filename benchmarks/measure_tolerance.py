@@ -37,13 +37,7 @@ from nar_slp.results_compare import FACTOR, read_table, result_tables
 from nar_slp.weights import machine
 
 ROOT = repo_root()
-CHAPTERS = [
-    "01_data",
-    "02_vae_pretraining",
-    "03_distill",
-    "04_baselines",
-    "05_evaluation",
-]
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-5]_*.ipynb"))
 TABLES = ("table1", "table2", "table3a", "table3b", "motion", "sanity", "training")
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CONDITIONS = {

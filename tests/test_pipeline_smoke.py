@@ -13,14 +13,7 @@ import pytest
 papermill = pytest.importorskip("papermill")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = [
-    "01_data",
-    "02_vae_pretraining",
-    "03_distill",
-    "04_baselines",
-    "05_evaluation",
-    "06_visualisation",
-]
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-6]_*.ipynb"))
 
 
 def _run(chapter: str, tmp_path: Path, run: Path, **params):
